@@ -1,0 +1,3 @@
+"""refnn: classic neural networks from the seed formulas, in Keras 3."""
+
+__version__ = "0.1.0"

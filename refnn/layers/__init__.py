@@ -1,0 +1,1 @@
+"""refnn.layers."""

@@ -1,0 +1,16 @@
+"""Shared pytest setup: TensorFlow backend, quiet logs, a fixed seed per test."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_clear():
+    keras.utils.set_random_seed(1337)
+    yield
+    keras.backend.clear_session()
