@@ -94,3 +94,208 @@ def parse_result(stdout):
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX) :])
     return None
+
+
+# -- the runner behind `refnn tutorials` ------------------------------------
+
+SUMMARY_COLUMNS = (
+    "tutorial",
+    "status",
+    "model",
+    "dataset",
+    "metric",
+    "value",
+    "export",
+    "seconds",
+)
+
+
+def list_tutorials(directory=None):
+    """The tutorial scripts ``NN_*.py`` in `directory`, sorted by name."""
+    directory = Path(directory or TUTORIALS_DIR)
+    return sorted(
+        p
+        for p in directory.glob("*.py")
+        if len(p.stem) > 3 and p.stem[:2].isdigit() and p.stem[2] == "_"
+    )
+
+
+def tutorial_title(path):
+    """The ``Title:`` line of a tutorial's header docstring (or '')."""
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if line.startswith("Title:"):
+                return line[len("Title:") :].strip()
+            if i > 20:
+                break
+    return ""
+
+
+def select_tutorials(names=None, directory=None):
+    """Resolves names to tutorial scripts.
+
+    Args:
+        names: ``None``, ``"all"`` or a list of names; a name matches by
+            number (``"01"``, ``"1"``), topic (``"perceptron"``) or full stem
+            (``"01_perceptron"``, with or without ``.py``).
+        directory: the tutorials folder.
+
+    Returns:
+        A list of paths, in sorted order, without duplicates.
+
+    Raises:
+        ValueError: a name matching no tutorial (the message lists them).
+    """
+    available = list_tutorials(directory)
+    if names is None or names == "all" or names == ["all"]:
+        return available
+    if isinstance(names, str):
+        names = [names]
+    chosen = []
+    for name in names:
+        key = str(name).strip()
+        if key.endswith(".py"):
+            key = key[:-3]
+        matches = [
+            p
+            for p in available
+            if key == p.stem
+            or key == p.stem[3:]
+            or (key.isdigit() and int(key) == int(p.stem[:2]))
+        ]
+        if not matches:
+            raise ValueError(
+                f"no tutorial matches {name!r}; available: "
+                f"{[p.stem for p in available]}."
+            )
+        chosen.extend(m for m in matches if m not in chosen)
+    return sorted(chosen)
+
+
+def run_tutorial(path, quick=False, extra_args=(), env=None, stream=None):
+    """Runs one tutorial script in a subprocess with this Python.
+
+    Args:
+        path: the script.
+        quick: pass ``--quick``.
+        extra_args: further command-line arguments.
+        env: environment overrides (e.g. ``REFNN_OUTPUTS``).
+        stream: a text file to echo the output to as it arrives (``None``
+            keeps it quiet).
+
+    Returns:
+        A dict with the `SUMMARY_COLUMNS` (``status`` is ``"ok"`` or
+        ``"FAILED"``), ``returncode``, ``result`` (the parsed RESULT line or
+        ``None``) and ``output`` (stdout and stderr, interleaved).
+    """
+    import subprocess
+    import sys
+    import time
+
+    path = Path(path)
+    cmd = [sys.executable, str(path)] + (["--quick"] if quick else [])
+    cmd += [str(a) for a in extra_args]
+    full_env = {**os.environ, **(env or {})}
+    full_env.setdefault("PYTHONUNBUFFERED", "1")
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=full_env,
+        cwd=os.getcwd(),
+    )
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if stream is not None:
+            stream.write(line)
+            stream.flush()
+    returncode = proc.wait()
+    seconds = time.perf_counter() - start
+    output = "".join(lines)
+    result = parse_result(output)
+    ok = returncode == 0 and result is not None
+    result = result or {}
+    return {
+        "tutorial": path.stem,
+        "status": "ok" if ok else "FAILED",
+        "model": result.get("model", ""),
+        "dataset": result.get("dataset", ""),
+        "metric": result.get("metric", ""),
+        "value": result.get("value"),
+        "export": result.get("export") or "",
+        "seconds": seconds,
+        "returncode": returncode,
+        "result": result or None,
+        "output": output,
+    }
+
+
+def format_summary(rows):
+    """A Markdown table of tutorial runs (one row per `run_tutorial` dict)."""
+
+    def cell(row, col):
+        value = row.get(col)
+        if value is None:
+            return ""
+        if col == "seconds":
+            return f"{value:.1f}"
+        if col == "value" and isinstance(value, float):
+            return f"{value:.4g}"
+        return str(value)
+
+    table = [[cell(r, c) for c in SUMMARY_COLUMNS] for r in rows]
+    widths = [
+        max([len(c)] + [len(t[i]) for t in table])
+        for i, c in enumerate(SUMMARY_COLUMNS)
+    ]
+    lines = [
+        "| "
+        + " | ".join(c.ljust(w) for c, w in zip(SUMMARY_COLUMNS, widths))
+        + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    for t in table:
+        lines.append(
+            "| " + " | ".join(v.ljust(w) for v, w in zip(t, widths)) + " |"
+        )
+    return "\n".join(lines)
+
+
+def run_tutorials(names=None, quick=False, directory=None, env=None, out=None):
+    """Runs tutorials in order and prints a summary table at the end.
+
+    Args:
+        names: see `select_tutorials`.
+        quick: run each with ``--quick``.
+        directory: the tutorials folder.
+        env: environment overrides for the subprocesses.
+        out: text file for the streamed output and the table (stdout).
+
+    Returns:
+        ``(rows, ok)``: the `run_tutorial` dicts and whether all passed.
+    """
+    import sys
+
+    out = out or sys.stdout
+    rows = []
+    for path in select_tutorials(names, directory):
+        out.write(f"\n===== {path.stem} =====\n")
+        out.flush()
+        row = run_tutorial(path, quick=quick, env=env, stream=out)
+        if row["status"] != "ok":
+            why = (
+                f"exit code {row['returncode']}"
+                if row["returncode"]
+                else "no RESULT line"
+            )
+            out.write(f"===== {path.stem} FAILED ({why}) =====\n")
+        rows.append(row)
+    ok = all(r["status"] == "ok" for r in rows)
+    passed = sum(r["status"] == "ok" for r in rows)
+    out.write(f"\n## Tutorials: {passed}/{len(rows)} passed\n\n")
+    out.write(format_summary(rows) + "\n")
+    out.flush()
+    return rows, ok

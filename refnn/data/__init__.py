@@ -1,1 +1,20 @@
 """refnn.data."""
+
+from refnn.data.digits import load_digits  # noqa: F401
+from refnn.data.pipeline import (  # noqa: F401
+    check_arrays,
+    make_dataset,
+    train_val_test_split,
+)
+from refnn.data.registry import (  # noqa: F401
+    DATASETS,
+    get_dataset,
+    register_dataset,
+)
+from refnn.data.synthetic import (  # noqa: F401
+    blobs,
+    circles,
+    moons,
+    spirals,
+    xor,
+)
