@@ -1,4 +1,4 @@
-"""Shared pytest setup: TensorFlow backend, quiet logs, a fixed seed per test."""
+"""Shared pytest setup: TensorFlow backend, quiet logs, a seed per test."""
 
 import os
 
