@@ -1,0 +1,103 @@
+"""Learned position embedding with a fixed context window."""
+
+import keras
+from keras import ops
+
+
+def check_context_window(length, start_index, sequence_length, name):
+    """Raise if `start_index + length` exceeds the context window."""
+    if isinstance(length, int) and isinstance(start_index, int):
+        if start_index + length > sequence_length:
+            raise ValueError(
+                f"{name}: a sequence of length {length} starting at position "
+                f"{start_index} does not fit the context window "
+                f"sequence_length={sequence_length}."
+            )
+
+
+@keras.saving.register_keras_serializable(package="refnn")
+class PositionEmbedding(keras.layers.Layer):
+    """Learned position embedding: one trainable vector per position.
+
+        P = E_pos[start_index : start_index + T]     E_pos: (L, hidden_dim)
+
+    `sequence_length` `L` is the context window: the largest number of
+    positions the model can handle at once; a longer input raises
+    `ValueError` naming both lengths (when the length is known statically).
+
+    Args:
+        sequence_length: int, the context window (number of positions).
+        initializer: initializer of the `(sequence_length, hidden_dim)`
+            embedding matrix.
+        **kwargs: base layer keyword arguments.
+
+    Call arguments:
+        inputs: `(batch_size, sequence_length, hidden_dim)`; only its shape
+            is used.
+        start_index: int or int tensor, first position (cached decoding).
+        positions: optional `(T,)` or `(batch_size, T)` positions to gather.
+
+    Returns:
+        The position embeddings broadcast to the shape of `inputs`.
+
+    Example:
+
+    >>> layer = PositionEmbedding(sequence_length=10)
+    >>> layer(np.zeros((2, 6, 4), "float32")).shape
+    TensorShape([2, 6, 4])
+
+    References:
+        seed 002, "2. Transformer Architecture" → "Positional Encoding"
+        (learnable positions) and "Concept of Context Window".
+    """
+
+    def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
+        if (
+            not isinstance(sequence_length, int)
+            or isinstance(sequence_length, bool)
+            or sequence_length <= 0
+        ):
+            raise ValueError(
+                "sequence_length must be a positive integer, got "
+                f"{sequence_length}."
+            )
+        super().__init__(**kwargs)
+        self.sequence_length = sequence_length
+        self.initializer = keras.initializers.get(initializer)
+        self.supports_masking = True
+
+    def build(self, inputs_shape):
+        self.position_embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.sequence_length, inputs_shape[-1]),
+            initializer=self.initializer,
+        )
+
+    def call(self, inputs, start_index=0, positions=None):
+        shape = ops.shape(inputs)
+        embeddings = ops.convert_to_tensor(self.position_embeddings)
+        if positions is not None:
+            if len(positions.shape) == 1:
+                positions = ops.expand_dims(positions, 0)  # (1, T)
+            result = ops.take(embeddings, positions, axis=0)
+        else:
+            check_context_window(
+                inputs.shape[-2], start_index, self.sequence_length, self.name
+            )
+            result = ops.slice(
+                embeddings, (start_index, 0), (shape[-2], shape[-1])
+            )
+        return ops.broadcast_to(result, shape)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "initializer": keras.initializers.serialize(self.initializer),
+        }

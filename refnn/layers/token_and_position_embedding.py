@@ -1,0 +1,141 @@
+"""Sum of a token embedding and a learned position embedding."""
+
+import keras
+from keras import ops
+
+from refnn.layers.position_embedding import (
+    PositionEmbedding,
+    check_context_window,
+)
+
+
+def _clone(initializer):
+    # A fresh instance per weight, so a seeded initializer does not give
+    # the token and position tables the same values.
+    return initializer.__class__.from_config(initializer.get_config())
+
+
+@keras.saving.register_keras_serializable(package="refnn")
+class TokenAndPositionEmbedding(keras.layers.Layer):
+    """Token embedding plus learned position embedding.
+
+        x_t = E_tok[token_t] + E_pos[t]
+
+    The same token id always maps to the same vector (`E_tok` row); the
+    position vector tells the otherwise order-blind attention where the
+    token is. With `mask_zero=True` id 0 is padding and the output carries a
+    Keras mask `(batch_size, sequence_length)` that downstream blocks use as
+    their padding mask. `reverse(hidden)` multiplies by `E_tokᵀ` to give
+    vocabulary logits with tied weights (as GPT-2 does).
+
+    Args:
+        vocabulary_size: int, number of token ids.
+        sequence_length: int, the context window.
+        embedding_dim: int, the output size.
+        embeddings_initializer: initializer of both embedding matrices.
+        mask_zero: bool, treat id 0 as padding and emit a mask.
+        **kwargs: base layer keyword arguments.
+
+    Call arguments:
+        inputs: int tensor `(batch_size, sequence_length)`.
+        start_index: int or int tensor, position of the first token.
+        positions: optional custom positions.
+
+    Returns:
+        `(batch_size, sequence_length, embedding_dim)` float tensor.
+
+    Example:
+
+    >>> layer = TokenAndPositionEmbedding(100, 16, 8, mask_zero=True)
+    >>> layer(np.array([[5, 3, 0]])).shape
+    TensorShape([1, 3, 8])
+
+    References:
+        seed 002, "Overview of Transformer Model Functionality" →
+        "Tokenization and Embeddings", "2. Transformer Architecture" →
+        "Positional Encoding", and "Concept of Context Window".
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        embedding_dim,
+        embeddings_initializer="uniform",
+        mask_zero=False,
+        **kwargs,
+    ):
+        for name, val in (
+            ("vocabulary_size", vocabulary_size),
+            ("sequence_length", sequence_length),
+            ("embedding_dim", embedding_dim),
+        ):
+            if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
+                raise ValueError(
+                    f"{name} must be a positive integer, got {val}."
+                )
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.sequence_length = sequence_length
+        self.embedding_dim = embedding_dim
+        self.embeddings_initializer = keras.initializers.get(
+            embeddings_initializer
+        )
+        self.mask_zero = mask_zero
+        self.token_embedding = keras.layers.Embedding(
+            vocabulary_size,
+            embedding_dim,
+            embeddings_initializer=_clone(self.embeddings_initializer),
+            mask_zero=mask_zero,
+            dtype=self.dtype_policy,
+            name="token_embedding",
+        )
+        self.position_embedding = PositionEmbedding(
+            sequence_length=sequence_length,
+            initializer=_clone(self.embeddings_initializer),
+            dtype=self.dtype_policy,
+            name="position_embedding",
+        )
+        self.supports_masking = mask_zero
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        self.token_embedding.build(input_shape)
+        self.position_embedding.build(input_shape + (self.embedding_dim,))
+
+    def call(self, inputs, start_index=0, positions=None):
+        if positions is None:
+            check_context_window(
+                inputs.shape[-1], start_index, self.sequence_length, self.name
+            )
+        tokens = self.token_embedding(inputs)
+        return tokens + self.position_embedding(
+            tokens, start_index=start_index, positions=positions
+        )
+
+    def compute_mask(self, inputs, mask=None):
+        return self.token_embedding.compute_mask(inputs, mask)
+
+    def reverse(self, hidden_states):
+        """Logits over the vocabulary with the tied token embedding.
+
+        `(..., embedding_dim)` → `(..., vocabulary_size)`.
+        """
+        return ops.matmul(
+            hidden_states, ops.transpose(self.token_embedding.embeddings)
+        )
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.embedding_dim,)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "embedding_dim": self.embedding_dim,
+            "embeddings_initializer": keras.initializers.serialize(
+                self.embeddings_initializer
+            ),
+            "mask_zero": self.mask_zero,
+        }
