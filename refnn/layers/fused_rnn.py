@@ -1,0 +1,165 @@
+"""Recurrence with a hand-written backward pass (TensorFlow backend only).
+
+`tf.GradientTape` through a `tf.while_loop` records every intermediate of
+every step and, in the backward loop, accumulates the recurrent-kernel
+gradient step by step. Here the forward loop saves a few "residuals" per
+step (the activated gates, kept as separate tensors: no copies), and the
+backward loop (backpropagation through time) only does the gate
+derivatives (TF's fused `SigmoidGrad` / `TanhGrad`) and one
+`dz_t @ recurrent_kernelᵀ` per step. The weight gradient is then a single
+matmul over all steps, `H_prevᵀ @ dZ` over `(T * B, units)`.
+
+The per-step derivatives are in each cell's `fused_step_grad`; they are
+checked against autodiff through Keras's own layers in the tests.
+
+References:
+    seeds/000_90a0424528483d14.txt, backpropagation and the chain rule;
+    seeds/002_e8e42c835faa4e59.txt, "1. Recurrent Neural Networks (RNN)".
+"""
+
+from keras import ops
+
+
+def sigmoid_grad(y, dy):
+    """`dy * y * (1 - y)` for `y = sigmoid(x)`, one fused TF op."""
+    import tensorflow as tf
+
+    return tf.raw_ops.SigmoidGrad(y=y, dy=dy)
+
+
+def tanh_grad(y, dy):
+    """`dy * (1 - y²)` for `y = tanh(x)`, one fused TF op."""
+    import tensorflow as tf
+
+    return tf.raw_ops.TanhGrad(y=y, dy=dy)
+
+
+def _loop(step, carry, xs, num_ys, reverse=False):
+    """`(carry, ys) = scan(step, carry, xs)` as a `tf.while_loop`.
+
+    `xs` is a tuple of time-major tensors, `step(carry, x_t) -> (carry,
+    y_t)` with tuples `x_t`, `y_t` (`num_ys` tensors of `xs[0]`'s dtype).
+    `reverse=True` runs from the last step to the first; `ys` are in time
+    order either way. TensorArray reads and writes do not copy tensors.
+    """
+    import tensorflow as tf
+
+    n = xs[0].shape[0]
+    if n is None:
+        n = tf.shape(xs[0])[0]
+    tas = [
+        tf.TensorArray(x.dtype, size=n, element_shape=x.shape[1:]).unstack(x)
+        for x in xs
+    ]
+    ys_tas = [tf.TensorArray(xs[0].dtype, size=n) for _ in range(num_ys)]
+
+    def body(t, carry, ys_tas):
+        carry, ys = step(carry, tuple(ta.read(t) for ta in tas))
+        ys_tas = [ta.write(t, y) for ta, y in zip(ys_tas, ys)]
+        return (t - 1 if reverse else t + 1), carry, ys_tas
+
+    _, carry, ys_tas = tf.while_loop(
+        (lambda t, *_: t >= 0) if reverse else (lambda t, *_: t < n),
+        body,
+        (n - 1 if reverse else 0, carry, ys_tas),
+        parallel_iterations=32,
+    )
+    return carry, [ta.stack() for ta in ys_tas]
+
+
+def fused_recurrence(cell, zx, mask, states, params, rec_mask):
+    """Runs `cell` over `zx` with a custom gradient.
+
+    Args:
+        cell: a refnn cell with `fused_step`, `fused_step_grad` and
+            `fused_param_grads`.
+        zx: `(T, B, k * units)` projected inputs.
+        mask: `None` or float `(T, B, 1)` (1 = step used).
+        states: tuple of initial states, each `(B, units)`.
+        params: tuple of recurrent weights (`None` entries allowed).
+        rec_mask: `None` or `(B, units)` recurrent dropout mask.
+
+    Returns:
+        `(outputs, final_states)`: `(T, B, units)` masked-carry outputs and
+        the tuple of final states.
+    """
+    import tensorflow as tf
+
+    n_states = len(states)
+    used = [i for i, p in enumerate(params) if p is not None]
+    # Read variables once, outside the custom-gradient function.
+    params = tuple(None if p is None else tf.identity(p) for p in params)
+
+    def unpack(flat_params):
+        full = [None] * len(params)
+        for i, p in zip(used, flat_params):
+            full[i] = p
+        return tuple(full)
+
+    @tf.custom_gradient
+    def core(zx, *flat):
+        init = tuple(flat[:n_states])
+        prm = unpack(flat[n_states:])
+
+        def fwd_step(carry, x_t):
+            new, res = cell.fused_step(x_t[0], carry, prm, rec_mask)
+            if mask is not None:
+                m = x_t[1] > 0
+                new = tuple(ops.where(m, a, b) for a, b in zip(new, carry))
+            return new, (new[0], *res)
+
+        xs = (zx,) if mask is None else (zx, mask)
+        n_res = cell.num_residuals
+        final, ys = _loop(fwd_step, init, xs, 1 + n_res)
+        outputs, residuals = ys[0], tuple(ys[1:])  # each (T, B, units)
+
+        def grad(d_outputs, *d_final):
+            d_final = tuple(
+                ops.zeros_like(s) if d is None else d
+                for d, s in zip(d_final, init)
+            )
+            if d_outputs is None:
+                d_outputs = ops.zeros_like(outputs)
+            grad_prm = cell.fused_grad_params(prm)
+
+            def back_step(d_states, x_t):
+                d_states = (d_states[0] + x_t[0],) + tuple(d_states[1:])
+                if mask is not None:
+                    m = x_t[-1]  # (B, 1) in {0, 1}
+                    d_new = tuple(d * m for d in d_states)
+                else:
+                    d_new = d_states
+                dz_t, d_prev = cell.fused_step_grad(
+                    d_new, x_t[1 : 1 + n_res], grad_prm, rec_mask
+                )
+                if mask is not None:
+                    d_prev = tuple(
+                        p + (d - dn)
+                        for p, d, dn in zip(d_prev, d_states, d_new)
+                    )
+                return tuple(d_prev), (dz_t,)
+
+            xs = (d_outputs, *residuals)
+            xs = xs if mask is None else xs + (mask,)
+            d_init, (dz,) = _loop(back_step, d_final, xs, 1, reverse=True)
+            h_prev = ops.concatenate(
+                [ops.expand_dims(init[0], 0), outputs[:-1]], axis=0
+            )  # (T, B, H)
+            if rec_mask is not None:
+                h_prev = h_prev * rec_mask
+            d_zx, d_prm = cell.fused_param_grads(dz, h_prev, residuals, prm)
+            d_prm = [d_prm[i] for i in used]
+            return (d_zx, *d_init, *d_prm)
+
+        return (outputs, *final), grad
+
+    flat_params = [params[i] for i in used]
+    results = core(zx, *states, *flat_params)
+    return results[0], tuple(results[1:])
+
+
+def flat_matmul_t(a, b):
+    """`sum_t a[t]ᵀ @ b[t]` for `(T, B, m)` and `(T, B, n)`: one matmul."""
+    a2 = ops.reshape(a, (-1, a.shape[-1]))  # (T*B, m)
+    b2 = ops.reshape(b, (-1, b.shape[-1]))  # (T*B, n)
+    return ops.matmul(ops.transpose(a2), b2)  # (m, n)
