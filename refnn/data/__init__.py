@@ -18,3 +18,8 @@ from refnn.data.synthetic import (  # noqa: F401
     spirals,
     xor,
 )
+
+from refnn.data import (
+    seq2seq_tasks,  # noqa: F401
+    text,  # noqa: F401
+)
