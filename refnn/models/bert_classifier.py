@@ -1,0 +1,114 @@
+"""Sequence classifier on the pooled [CLS] vector of a `BertEncoder`."""
+
+import keras
+from keras import ops
+
+from refnn.models.bert_encoder import BertEncoder
+
+
+@keras.saving.register_keras_serializable(package="refnn")
+class BertClassifier(keras.Model):
+    """Classifies sequences from a (pre-trained) `BertEncoder`'s [CLS] token.
+
+        p(y | x) = softmax(W dropout(pooled(x)) + b)
+
+    The encoder is the model's first layer, so transfer learning can freeze
+    it with `refnn.training.freeze(model, up_to=model.encoder.name)` or
+    `refnn.training.FreezeSchedule(up_to=..., epochs=k)` (train the new head
+    first, then fine-tune everything).
+
+    Args:
+        encoder: a `BertEncoder` (e.g. `BertMaskedLM.encoder` after
+            pre-training).
+        num_classes: int >= 2.
+        dropout: float in [0, 1), dropout before the output layer.
+        **kwargs: forwarded to `keras.Model`.
+
+    Call arguments:
+        token_ids: int tensor `(batch_size, sequence_length)`, first token
+            `[SOS]` (the [CLS] role), 0 = padding.
+        training: bool.
+
+    Returns:
+        Logits `(batch_size, num_classes)`.
+
+    Example:
+
+    >>> encoder = BertEncoder(vocabulary_size=50, max_length=16,
+    ...                       num_layers=1, hidden_dim=16, num_heads=2)
+    >>> BertClassifier(encoder, num_classes=3)(np.ones((2, 8), "int32")).shape
+    TensorShape([2, 3])
+
+    References:
+        seeds/002: "Transformer Architecture" (Architecture Variants: BERT;
+        Applications), "Transfer Learning" (fine-tuning a pre-trained
+        network).
+    """
+
+    def __init__(self, encoder, num_classes, dropout=0.1, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(encoder, BertEncoder):
+            raise TypeError(
+                f"encoder must be a BertEncoder, got {type(encoder).__name__}."
+            )
+        if (
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, int)
+            or num_classes < 2
+        ):
+            raise ValueError(
+                f"num_classes must be an integer >= 2, got {num_classes}."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        self.encoder = encoder
+        self.num_classes = num_classes
+        self.dropout = dropout
+        common = dict(dtype=self.dtype_policy)
+        self.head_dropout = keras.layers.Dropout(
+            dropout, name="head_dropout", **common
+        )
+        self.head = keras.layers.Dense(num_classes, name="head", **common)
+
+    def build(self, input_shape=None):
+        if not self.encoder.built:
+            self.encoder.build()
+        self.head.build((None, self.encoder.hidden_dim))
+        self.built = True
+
+    def call(self, token_ids, training=None):
+        pooled = self.encoder(token_ids, training=training)["pooled_output"]
+        return self.head(self.head_dropout(pooled, training=training))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def serving_signatures(self):
+        """`serving_default`: `token_ids` -> `probabilities`, `label`."""
+        return {
+            "serving_default": (
+                self.serve,
+                {"token_ids": ((None, None), "int32")},
+            )
+        }
+
+    def serve(self, token_ids):
+        probabilities = ops.softmax(self(token_ids, training=False), axis=-1)
+        label = ops.cast(ops.argmax(probabilities, axis=-1), "int32")
+        return {"probabilities": probabilities, "label": label}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(
+            config["encoder"]
+        )
+        return cls(**config)
