@@ -1,5 +1,9 @@
 """refnn.data."""
 
+from refnn.data import (
+    seq2seq_tasks,  # noqa: F401
+    text,  # noqa: F401
+)
 from refnn.data.digits import load_digits  # noqa: F401
 from refnn.data.pipeline import (  # noqa: F401
     check_arrays,
@@ -17,9 +21,4 @@ from refnn.data.synthetic import (  # noqa: F401
     moons,
     spirals,
     xor,
-)
-
-from refnn.data import (
-    seq2seq_tasks,  # noqa: F401
-    text,  # noqa: F401
 )
