@@ -32,7 +32,10 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import refnn.tutorials  # noqa: E402
-from refnn.export import export_savedmodel  # noqa: E402
+from refnn.export import (  # noqa: E402
+    classifier_signatures,
+    export_savedmodel,
+)
 from refnn.training import (  # noqa: E402
     ExponentialDecay,
     InverseSqrtDecay,
@@ -238,21 +241,11 @@ def plot_momentum(paths, path):
 
 
 def export(model, base_dir):
-    def serve(features):
-        probs = model(features, training=False)
-        return {
-            "probabilities": probs,
-            "label": keras.ops.argmax(probs, axis=-1),
-        }
-
-    signatures = {
-        "serving_default": (serve, {"features": ((None, 64), "float32")})
-    }
     return export_savedmodel(
         model,
         "04_optimization_digits",
         base_dir=base_dir,
-        signatures=signatures,
+        signatures=classifier_signatures(model, 64),
     )
 
 

@@ -30,7 +30,10 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import refnn.tutorials  # noqa: E402
-from refnn.export import export_savedmodel  # noqa: E402
+from refnn.export import (  # noqa: E402
+    classifier_signatures,
+    export_savedmodel,
+)
 from refnn.layers import Dropout  # noqa: E402
 from refnn.training import L1, L2, EarlyStopping, random_restarts  # noqa: E402
 
@@ -212,19 +215,6 @@ def restarts(n, steps):
     return best, runs
 
 
-def classifier_signatures(model):
-    """`features (batch, 64)` → `probabilities (batch, 10)`, `label`."""
-
-    def serve(features):
-        probs = model(features, training=False)
-        return {
-            "probabilities": probs,
-            "label": keras.ops.argmax(probs, axis=-1),
-        }
-
-    return {"serving_default": (serve, {"features": ((None, 64), "float32")})}
-
-
 def main(argv=None):
     args = refnn.tutorials.parse_args("05_regularization", argv)
     keras.utils.set_random_seed(0)
@@ -248,7 +238,7 @@ def main(argv=None):
         model,
         "05_regularization_digits",
         base_dir=args.savedmodels,
-        signatures=classifier_signatures(model),
+        signatures=classifier_signatures(model, 64),
     )
     print("exported to", path)
 

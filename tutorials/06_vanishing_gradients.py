@@ -30,7 +30,10 @@ import tensorflow as tf  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import refnn.tutorials  # noqa: E402
-from refnn.export import export_savedmodel  # noqa: E402
+from refnn.export import (  # noqa: E402
+    classifier_signatures,
+    export_savedmodel,
+)
 from refnn.training import (  # noqa: E402
     GlorotNormal,
     GradientNormLogger,
@@ -215,19 +218,6 @@ def exploding(x, y):
     return before, after
 
 
-def classifier_signatures(model):
-    """`features (batch, 64)` → `probabilities (batch, 10)`, `label`."""
-
-    def serve(features):
-        probs = model(features, training=False)
-        return {
-            "probabilities": probs,
-            "label": keras.ops.argmax(probs, axis=-1),
-        }
-
-    return {"serving_default": (serve, {"features": ((None, 64), "float32")})}
-
-
 def main(argv=None):
     args = refnn.tutorials.parse_args("06_vanishing_gradients", argv)
     keras.utils.set_random_seed(0)
@@ -253,7 +243,7 @@ def main(argv=None):
         relu,
         "06_vanishing_gradients_relu",
         base_dir=args.savedmodels,
-        signatures=classifier_signatures(relu),
+        signatures=classifier_signatures(relu, 64),
     )
     print("exported to", path)
 

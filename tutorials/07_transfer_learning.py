@@ -32,7 +32,10 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import refnn.tutorials  # noqa: E402
-from refnn.export import export_savedmodel  # noqa: E402
+from refnn.export import (  # noqa: E402
+    classifier_signatures,
+    export_savedmodel,
+)
 from refnn.training import FreezeSchedule, freeze  # noqa: E402
 
 LAYERS = ("features_1", "bn_1", "features_2")
@@ -137,19 +140,6 @@ def run_case(source, data, keep_up_to, frozen, epochs, scratch=False):
     )
     accuracy = model.evaluate(x_test, y_test, verbose=0, return_dict=True)
     return model, float(accuracy["accuracy"]), unchanged
-
-
-def classifier_signatures(model):
-    """`features (batch, 64)` → `probabilities (batch, 10)`, `label`."""
-
-    def serve(features):
-        probs = model(features, training=False)
-        return {
-            "probabilities": probs,
-            "label": keras.ops.argmax(probs, axis=-1),
-        }
-
-    return {"serving_default": (serve, {"features": ((None, 64), "float32")})}
 
 
 def similar(x):
@@ -287,7 +277,7 @@ def main(argv=None):
         final,
         "07_transfer_learning_digits",
         base_dir=args.savedmodels,
-        signatures=classifier_signatures(final),
+        signatures=classifier_signatures(final, 64),
     )
     print("exported to", path)
 

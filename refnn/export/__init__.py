@@ -21,6 +21,7 @@ the same JSON offline. See `refnn.export.savedmodel` for details.
 
 from refnn.export.parity import check_parity, run_endpoint_fresh
 from refnn.export.savedmodel import (
+    classifier_signatures,
     default_signatures,
     describe,
     export_savedmodel,

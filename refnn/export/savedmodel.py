@@ -114,6 +114,38 @@ def _wrap_endpoint(endpoint, fn, names):
     return serving_fn
 
 
+def classifier_signatures(model, num_features, input_name="features"):
+    """A `serving_default` endpoint for any probability-output classifier.
+
+    ``features (batch, num_features)`` -> ``probabilities (batch, classes)``
+    and ``label`` (the arg-max), for Keras models whose last layer is a
+    softmax (tutorials 04-07 use it for their `Sequential` classifiers).
+
+    Args:
+        model: a Keras model mapping features to class probabilities.
+        num_features: the width of one input row.
+        input_name: the signature's input name.
+
+    Returns:
+        ``{"serving_default": (fn, {input_name: ((None, num_features),
+        "float32")})}``, ready for `export_savedmodel(signatures=...)`.
+    """
+    if not isinstance(num_features, int) or num_features <= 0:
+        raise ValueError(
+            f"num_features must be a positive integer, got {num_features!r}."
+        )
+
+    def serve(**inputs):
+        probs = model(inputs[input_name], training=False)
+        return {
+            "probabilities": probs,
+            "label": keras.ops.argmax(probs, axis=-1),
+        }
+
+    spec = {input_name: ((None, num_features), "float32")}
+    return {"serving_default": (serve, spec)}
+
+
 def default_signatures(model):
     """The `serving_default` signature inferred from a built model's inputs.
 

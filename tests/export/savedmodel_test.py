@@ -241,3 +241,26 @@ def test_saved_model_cli_lists_the_signature(tmp_path):
     assert "inputs['features']" in out
     assert "outputs['probabilities']" in out
     assert "outputs['label']" in out
+
+
+def test_classifier_signatures_export_probabilities_and_label(tmp_path):
+    from refnn.export import classifier_signatures
+
+    model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(3, activation="softmax")]
+    )
+    path = export_savedmodel(
+        model,
+        "seq_clf",
+        base_dir=tmp_path,
+        signatures=classifier_signatures(model, 5),
+    )
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    served = load_savedmodel(path).signatures["serving_default"](
+        features=tf.constant(x)
+    )
+    probs = np.asarray(model(x))
+    np.testing.assert_allclose(served["probabilities"], probs, atol=1e-6)
+    np.testing.assert_array_equal(served["label"], probs.argmax(-1))
+    with pytest.raises(ValueError, match="num_features must be a positive"):
+        classifier_signatures(model, 0)
