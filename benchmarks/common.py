@@ -47,6 +47,36 @@ def interleaved_medians(fns, repeats=5, warmup=1):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def interleaved_wall_and_cpu(fns, repeats=5, warmup=1):
+    """Medians of wall time and of process CPU time, runs interleaved.
+
+    CPU time (all threads of this process) is far less disturbed than wall
+    time when other processes share the cores.
+
+    Args:
+        fns: dict name -> zero-argument callable.
+
+    Returns:
+        ``(wall, cpu)``: two dicts name -> median seconds.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    wall = {name: [] for name in fns}
+    cpu = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpu[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - w0)
+    med = statistics.median
+    return (
+        {k: med(v) for k, v in wall.items()},
+        {k: med(v) for k, v in cpu.items()},
+    )
+
+
 def machine_info():
     """One line naming the machine, Python, TensorFlow and Keras."""
     import keras

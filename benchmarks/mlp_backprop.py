@@ -20,9 +20,7 @@ Run from the repository root::
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -90,30 +88,6 @@ def make_trainers(units, activation, jit_compile, weights, steps_per_exec):
         steps_per_execution=steps_per_exec,
     )
     return {"explicit": explicit, "tape_mlp": tape_mlp, "keras_dense": dense}
-
-
-def interleaved_wall_and_cpu(fns, repeats, warmup=1):
-    """Medians of wall time and of process CPU time, runs interleaved.
-
-    CPU time (all threads of this process) is far less disturbed than wall
-    time when other processes share the cores.
-    """
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    wall = {name: [] for name in fns}
-    cpu = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            w0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            cpu[name].append(time.process_time() - c0)
-            wall[name].append(time.perf_counter() - w0)
-    med = statistics.median
-    return (
-        {k: med(v) for k, v in wall.items()},
-        {k: med(v) for k, v in cpu.items()},
-    )
 
 
 COLUMNS = [
@@ -190,7 +164,7 @@ def main(argv=None):
                 )
                 for name, model in trainers.items()
             }
-            wall, cpu = interleaved_wall_and_cpu(fns, repeats=repeats)
+            wall, cpu = common.interleaved_wall_and_cpu(fns, repeats=repeats)
             rows.append(
                 {
                     "net": "-".join(map(str, [64, *units])) + f" {activation}",

@@ -21,16 +21,18 @@ Run from the repository root:
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from common import machine_info, markdown_table  # noqa: E402
+from common import (  # noqa: E402
+    interleaved_wall_and_cpu,
+    machine_info,
+    markdown_table,
+)
 
 import refnn.layers  # noqa: E402
 
@@ -43,27 +45,6 @@ def build(layer, seq_len, input_dim, jit):
         optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=jit
     )
     return model
-
-
-def interleaved_wall_and_cpu(fns, repeats, warmup=1):
-    """Like `common.interleaved_medians`, but also records process CPU time
-    (all threads), which is less sensitive to other load on a shared
-    machine. Returns `{name: (median_wall_s, median_cpu_s)}`."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    wall = {name: [] for name in fns}
-    cpu = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            w, c = time.perf_counter(), time.process_time()
-            fn()
-            cpu[name].append(time.process_time() - c)
-            wall[name].append(time.perf_counter() - w)
-    return {
-        name: (statistics.median(wall[name]), statistics.median(cpu[name]))
-        for name in fns
-    }
 
 
 def main(argv=None):
@@ -130,7 +111,9 @@ def main(argv=None):
                 {side: run(m) for side, m in models.items()},
                 repeats=args.repeats,
             )
-            (k_wall, k_cpu), (r_wall, r_cpu) = times["keras"], times["refnn"]
+            wall, cpu = times
+            k_wall, r_wall = wall["keras"], wall["refnn"]
+            k_cpu, r_cpu = cpu["keras"], cpu["refnn"]
             n_seq = args.batch * args.batches
             rows.append(
                 {
