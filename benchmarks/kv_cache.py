@@ -6,7 +6,8 @@ token only and reads the keys/values of earlier tokens from the cache;
 for every new token. Both are the same compiled `tf.function` decode loop
 (greedy), timed in one process, interleaved, medians of `--repeats` runs.
 Reported per number of new tokens: time per call, ms per generated token
-(flat in length for the cache), and the ratio ``uncached / cached``.
+(flat in length for the cache), and the ratio ``uncached / cached`` from
+wall-clock medians and from process CPU-time medians of the same runs.
 
 Cache memory per token is ``2 x num_layers x num_heads x head_dim x
 dtype_size`` bytes (keys and values of every layer), checked against the
@@ -20,7 +21,9 @@ Run from the repository root::
 
 import argparse
 import os
+import statistics
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -65,11 +68,27 @@ def main(argv=None):
             )
 
         same = np.array_equal(run(True)(), run(False)())
+        cpu = {"cached": [], "recompute": []}
+
+        def cpu_timed(name, fn):
+            # Process CPU time of the same runs (less sensitive to other
+            # processes on a shared machine); the warmup run is dropped.
+            def timed():
+                start = time.process_time()
+                fn()
+                cpu[name].append(time.process_time() - start)
+
+            return timed
+
         t = common.interleaved_medians(
-            {"cached": run(True), "recompute": run(False)},
+            {
+                "cached": cpu_timed("cached", run(True)),
+                "recompute": cpu_timed("recompute", run(False)),
+            },
             repeats=repeats,
             warmup=1,
         )
+        cpu = {name: statistics.median(c[1:]) for name, c in cpu.items()}
         rows.append(
             {
                 "new tokens": n,
@@ -78,6 +97,7 @@ def main(argv=None):
                 "cached ms/token": 1e3 * t["cached"] / n,
                 "recompute ms/token": 1e3 * t["recompute"] / n,
                 "ratio recompute/cached": t["recompute"] / t["cached"],
+                "ratio CPU time": cpu["recompute"] / cpu["cached"],
                 "same tokens": same,
             }
         )
@@ -102,6 +122,7 @@ def main(argv=None):
                 "cached ms/token",
                 "recompute ms/token",
                 "ratio recompute/cached",
+                "ratio CPU time",
                 "same tokens",
             ],
         )

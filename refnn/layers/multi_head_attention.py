@@ -9,9 +9,46 @@ from refnn.layers.attention import _large_negative
 from refnn.layers.masks import compute_causal_mask
 
 
-def _stack(variables, axis):
-    # ops.stack mis-handles keras Variables on the TF backend (keras 3.15).
-    return ops.concatenate([ops.expand_dims(v, axis) for v in variables], axis)
+def linear(x, kernel, bias=None, activation=None):
+    """`activation(x @ kernel + bias)` for `x` `(..., D)` as one 2-D matmul.
+
+    `ops.matmul` of a 3-D tensor with a 2-D kernel becomes `tensordot` (a
+    dozen shape ops) on TensorFlow; flattening to `(batch * length, D)`
+    runs one plain matmul, and keeping matmul, bias and activation
+    together on the 2-D tensor lets TensorFlow fuse them. `kernel` is
+    `(D, K)`, `bias` broadcasts to `K`.
+    """
+    shape = ops.shape(x)
+    y = ops.matmul(ops.reshape(x, (-1, kernel.shape[0])), kernel)  # (B*T, K)
+    if bias is not None:
+        y = y + ops.reshape(bias, (-1,))
+    if activation is not None:
+        y = activation(y)
+    return ops.reshape(y, tuple(shape[:-1]) + (kernel.shape[-1],))
+
+
+def _update_cache(cache, kv_new, index):
+    """Writes `kv_new` `(B, T, 2, N, H)` (keys, values) at position `index`
+    of a `(B, 2, S, N, H)` cache with one scatter: no copy of the key and
+    value slices, no re-stacking (`slice_update` is an XLA op on TF)."""
+    shape = ops.shape(kv_new)
+    b, t = shape[0], shape[1]
+    grid = (b, t, 2)
+    rows = ops.broadcast_to(ops.arange(b, dtype="int32")[:, None, None], grid)
+    pos = ops.arange(t, dtype="int32") + ops.cast(index, "int32")
+    pos = ops.broadcast_to(pos[None, :, None], grid)
+    kv = ops.broadcast_to(ops.arange(2, dtype="int32")[None, None, :], grid)
+    indices = ops.reshape(ops.stack([rows, kv, pos], axis=-1), (-1, 3))
+    updates = ops.reshape(
+        ops.cast(kv_new, cache.dtype), (-1,) + tuple(cache.shape[3:])
+    )  # (B * T * 2, N, H)
+    return ops.scatter_update(cache, indices, updates)
+
+
+def _concat(variables, axis):
+    # Reads the values first: ops.concatenate / ops.stack mis-handle keras
+    # Variables on the TF backend (keras 3.15).
+    return ops.concatenate([ops.convert_to_tensor(v) for v in variables], axis)
 
 
 @keras.saving.register_keras_serializable(package="refnn")
@@ -192,22 +229,23 @@ class MultiHeadAttention(keras.layers.Layer):
 
     # -- projections ---------------------------------------------------------
     def _project(self, x, kernel, bias):
-        # One matmul on the flattened kernel: (B, T, D) @ (D, N*H).
-        d, n, h = kernel.shape[0], kernel.shape[-2], kernel.shape[-1]
-        y = ops.matmul(x, ops.reshape(kernel, (d, -1)))  # (B, T, k*N*H)
-        if bias is not None:
-            y = y + ops.reshape(bias, (-1,))
+        # (B, T, D) x (D, k, N, H) -> (B, T, k, N, H), as one 2-D matmul.
+        n, h = self.num_heads, kernel.shape[-1]
+        y = linear(x, ops.reshape(kernel, (kernel.shape[0], -1)), bias)
         shape = ops.shape(x)
         return ops.reshape(y, (shape[0], shape[1], -1, n, h))  # (B,T,k,N,H)
 
     def _project_query(self, query):
         if self.fused_qkv:
             bias = self.qkv_bias[0] if self.use_bias else None
-            return self._project(query, self.qkv_kernel[:, 0], bias)[:, :, 0]
-        bias = self.query_bias if self.use_bias else None
-        return self._project(query, self.query_kernel, bias)[:, :, 0]
+            q = self._project(query, self.qkv_kernel[:, 0], bias)[:, :, 0]
+        else:
+            bias = self.query_bias if self.use_bias else None
+            q = self._project(query, self.query_kernel, bias)[:, :, 0]
+        return ops.transpose(q, (0, 2, 1, 3))  # (B, N, T, H)
 
     def _project_key_value(self, key, value):
+        # Returns keys and values in the cache layout (B, S, N, H).
         if self.fused_qkv:
             bias = self.qkv_bias[1:] if self.use_bias else None
             kv = self._project(key, self.qkv_kernel[:, 1:], bias)
@@ -219,35 +257,42 @@ class MultiHeadAttention(keras.layers.Layer):
             self._project(value, self.value_kernel, vb)[:, :, 0],
         )
 
-    def _project_qkv(self, x):
+    def _qkv_weights(self):
         if self.fused_qkv:
             kernel = self.qkv_kernel
             bias = self.qkv_bias if self.use_bias else None
         else:  # self-attention on separate weights: still one matmul
-            kernel = _stack(
+            # (D, N, H) x 3 -> (D, 3 * N, H), the memory layout of
+            # (D, 3, N, H); `_project` splits the heads again.
+            kernel = _concat(
                 [self.query_kernel, self.key_kernel, self.value_kernel], 1
-            )  # (D, 3, N, H)
+            )
             bias = None
             if self.use_bias:
-                bias = _stack(
+                bias = _concat(
                     [self.query_bias, self.key_bias, self.value_bias], 0
-                )  # (3, N, H)
+                )  # (3 * N, H)
+        return kernel, bias
+
+    def _project_qkv(self, x):
+        kernel, bias = self._qkv_weights()
         qkv = self._project(x, kernel, bias)  # (B, T, 3, N, H)
-        q, k, v = ops.unstack(qkv, 3, axis=2)
+        qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # (3, B, N, T, H)
+        q, k, v = ops.unstack(qkv, 3, axis=0)
         return q, k, v
 
     # -- attention -----------------------------------------------------------
     def _attend(self, q, k, v, mask, training, return_weights):
-        """softmax(Q Kᵀ/√d + M) V for (B, T, N, H) inputs.
+        """softmax(Q Kᵀ/√d + M) V for (B, N, T, H) inputs.
 
         Same numbers as `masked_softmax` (and keras), computed leaner: the
         mask enters as an additive bias of the mask's own (small) shape, and
-        a fully masked query row is zeroed on the `(B, T, N, H)` output
+        a fully masked query row is zeroed on the `(B, N, T, H)` output
         rather than on the `(B, N, T, S)` weights. For any row with a
         visible key the masked weights underflow to exactly 0 either way.
         """
         q = q * ops.cast(self.scale, q.dtype)
-        scores = ops.einsum("bsnh,btnh->bnts", k, q)  # (B, N, T, S)
+        scores = ops.matmul(q, ops.swapaxes(k, -1, -2))  # (B, N, T, S)
         if mask is not None:
             big = _large_negative(scores.dtype)
             bias = ops.where(mask, 0.0, big)  # (B|1, T|1, S)
@@ -258,13 +303,48 @@ class MultiHeadAttention(keras.layers.Layer):
             attended = keras.random.dropout(
                 weights, rate=self.dropout, seed=self.seed_generator
             )
-        out = ops.einsum("bnts,bsnh->btnh", attended, v)  # (B, T, N, Hv)
+        out = ops.matmul(attended, v)  # (B, N, T, Hv)
         if mask is not None:
             visible = ops.cast(ops.any(mask, axis=-1), out.dtype)  # (B, T|1)
-            out = out * visible[:, :, None, None]
+            out = out * visible[:, None, :, None]
             if return_weights:
                 weights = weights * visible[:, None, :, None]
         return out, weights
+
+    def _attend_one(self, q, k, v, mask, training, return_weights):
+        """`_attend` for one query position, in the cache layout.
+
+        `q` is `(B, 1, N, H)`, `k`/`v` are `(B, S, N, H)` as stored in the
+        cache. A single decode step is dominated by fixed per-op costs, so
+        this avoids the batched matmuls and the transpose of the whole
+        cache: scores and outputs are broadcast products summed over one
+        axis, and the `(B, N, S)` softmax is spelled out (faster than the
+        softmax kernel at this size). Same numbers as `_attend`.
+        """
+        q = q * ops.cast(self.scale, q.dtype)
+        scores = ops.sum(k * q, axis=-1)  # (B, S, N)
+        scores = ops.transpose(scores, (0, 2, 1))  # (B, N, S)
+        if mask is not None:
+            big = _large_negative(scores.dtype)
+            bias = ops.where(mask[:, 0], 0.0, big)  # (B|1, S)
+            scores = scores + ops.cast(bias[:, None], scores.dtype)
+        scores = scores - ops.max(scores, axis=-1, keepdims=True)
+        weights = ops.exp(scores)
+        weights = weights / ops.sum(weights, axis=-1, keepdims=True)
+        attended = weights
+        if training and self.dropout > 0.0:
+            attended = keras.random.dropout(
+                weights, rate=self.dropout, seed=self.seed_generator
+            )
+        attended = ops.transpose(attended, (0, 2, 1))  # (B, S, N)
+        out = ops.sum(attended[..., None] * v, axis=1)  # (B, N, Hv)
+        weights = weights[:, :, None]  # (B, N, 1, S)
+        if mask is not None:
+            visible = ops.cast(ops.any(mask, axis=-1), out.dtype)  # (B|1, 1)
+            out = out * visible[:, :, None]
+            if return_weights:
+                weights = weights * visible[:, None, :, None]
+        return out[:, None], weights  # (B, 1, N, Hv)
 
     def _merge_masks(
         self,
@@ -329,37 +409,63 @@ class MultiHeadAttention(keras.layers.Layer):
         if cache is None:
             same_dims = self.fused_qkv or self.key_dim == self.value_dim
             if self_attention and same_dims:
-                q, k, v = self._project_qkv(query)
+                q, k, v = self._project_qkv(query)  # (B, N, T, H) each
             else:
                 q = self._project_query(query)
                 k, v = self._project_key_value(key, value)
+                k = ops.transpose(k, (0, 2, 1, 3))  # (B, N, S, H)
+                v = ops.transpose(v, (0, 2, 1, 3))
         else:
-            q = self._project_query(query)
-            k, v = cache[:, 0], cache[:, 1]  # (B, S_max, N, H)
-            if cache_update_index is not None:
-                k_new, v_new = self._project_key_value(key, value)
-                start = [0, cache_update_index, 0, 0]
-                k = ops.slice_update(k, start, ops.cast(k_new, k.dtype))
-                v = ops.slice_update(v, start, ops.cast(v_new, v.dtype))
-                cache = ops.stack((k, v), axis=1)
+            cache = ops.convert_to_tensor(cache)
+            same_dims = self.fused_qkv or self.key_dim == self.value_dim
+            if cache_update_index is not None and self_attention and same_dims:
+                qkv = self._project(query, *self._qkv_weights())  # B,T,3,N,H
+                q = qkv[:, :, 0]  # (B, T, N, H)
+                kv_new = qkv[:, :, 1:]  # (B, T, 2, N, H)
+                cache = _update_cache(cache, kv_new, cache_update_index)
+            else:
+                q = self._project_query(query)
+                q = ops.transpose(q, (0, 2, 1, 3))  # (B, T, N, H)
+                if cache_update_index is not None:
+                    k_new, v_new = self._project_key_value(key, value)
+                    kv_new = ops.stack([k_new, v_new], axis=2)  # B,T,2,N,H
+                    cache = _update_cache(cache, kv_new, cache_update_index)
+            k, v = ops.unstack(cache, 2, axis=1)  # (B, S, N, H) each
             value_mask = key_mask = None  # they describe the new step only
 
+        if cache is not None:  # q, k, v: (B, T, N, H), (B, S, N, H) x 2
+            t, s = ops.shape(q)[1], ops.shape(k)[1]
+        else:  # (B, N, T, H), (B, N, S, H) x 2
+            t, s = ops.shape(q)[2], ops.shape(k)[2]
         mask = self._merge_masks(
             query_mask,
             value_mask,
             key_mask,
             attention_mask,
             use_causal_mask,
-            ops.shape(q)[1],
-            ops.shape(k)[1],
+            t,
+            s,
             0 if cache_update_index is None else cache_update_index,
         )
-        out, weights = self._attend(
-            q, k, v, mask, training, return_attention_scores
-        )
-        out = ops.einsum("btnh,nho->bto", out, self.output_kernel)
-        if self.use_bias:
-            out = out + self.output_bias
+        if cache is not None and isinstance(t, int) and t == 1:  # one step
+            out, weights = self._attend_one(
+                q, k, v, mask, training, return_attention_scores
+            )  # (B, 1, N, Hv)
+        else:
+            if cache is not None:
+                q, k, v = (ops.transpose(z, (0, 2, 1, 3)) for z in (q, k, v))
+            out, weights = self._attend(
+                q, k, v, mask, training, return_attention_scores
+            )
+            out = ops.transpose(out, (0, 2, 1, 3))  # (B, T, N, Hv)
+        shape = ops.shape(out)
+        out = ops.reshape(out, (shape[0], shape[1], -1))  # (B, T, N * Hv)
+        kernel = self.output_kernel
+        out = linear(
+            out,
+            ops.reshape(kernel, (-1, kernel.shape[-1])),
+            self.output_bias if self.use_bias else None,
+        )  # (B, T, O)
         result = (out,)
         if return_attention_scores:
             result += (weights,)

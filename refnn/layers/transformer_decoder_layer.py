@@ -11,6 +11,8 @@ from refnn.layers.multi_head_attention import MultiHeadAttention
 from refnn.layers.transformer_encoder_layer import (
     _check_block_args,
     _head_dim,
+    apply_dense,
+    apply_layer_norm,
 )
 
 
@@ -189,7 +191,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         if self.dropout > 0.0:
             x = self._dropout_layer(x, training=training)
         x = x + residual
-        return x if self.normalize_first else norm(x)
+        return x if self.normalize_first else apply_layer_norm(norm, x)
 
     def call(
         self,
@@ -245,7 +247,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         x = decoder_sequence  # (B, T, H)
         residual = x
         if self.normalize_first:
-            x = self._self_attention_layer_norm(x)
+            x = apply_layer_norm(self._self_attention_layer_norm, x)
         x = self._self_attention_layer(
             x,
             None if self.fused_qkv else x,
@@ -266,7 +268,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
             )
             residual = x
             if self.normalize_first:
-                x = self._cross_attention_layer_norm(x)
+                x = apply_layer_norm(self._cross_attention_layer_norm, x)
             x = self._cross_attention_layer(
                 x,
                 encoder_sequence,
@@ -283,9 +285,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
         residual = x
         if self.normalize_first:
-            x = self._feedforward_layer_norm(x)
-        x = self._feedforward_intermediate_dense(x)  # (B, T, I)
-        x = self._feedforward_output_dense(x)  # (B, T, H)
+            x = apply_layer_norm(self._feedforward_layer_norm, x)
+        x = apply_dense(self._feedforward_intermediate_dense, x)  # (B, T, I)
+        x = apply_dense(self._feedforward_output_dense, x)  # (B, T, H)
         x = self._sublayer(x, residual, self._feedforward_layer_norm, training)
         if self_attention_cache is None:
             return x

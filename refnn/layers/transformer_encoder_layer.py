@@ -1,9 +1,10 @@
 """Transformer encoder block: self-attention + feed-forward network."""
 
 import keras
+from keras import ops
 
 from refnn.layers.masks import merge_padding_and_attention_mask
-from refnn.layers.multi_head_attention import MultiHeadAttention
+from refnn.layers.multi_head_attention import MultiHeadAttention, linear
 
 
 def _check_block_args(intermediate_dim, num_heads, dropout):
@@ -15,6 +16,69 @@ def _check_block_args(intermediate_dim, num_heads, dropout):
             raise ValueError(f"{name} must be a positive integer, got {val}.")
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+
+
+def apply_dense(layer, x):
+    """Runs a built `keras.layers.Dense` on `(B, T, D)` as one 2-D matmul.
+
+    Same weights and numbers as `layer(x)`, without the `tensordot` shape
+    ops that a 3-D `ops.matmul` costs on TensorFlow.
+    """
+    return linear(x, layer.kernel, layer.bias, layer.activation)
+
+
+def apply_layer_norm(layer, x):
+    """Runs a built last-axis `keras.layers.LayerNormalization` on `x`.
+
+    Same numbers as `layer(x)` (computed in at least float32, like keras):
+
+        x̂ = (x - μ) / √(σ² + ε)        y = γ x̂ + β
+
+    with the backward pass written out instead of differentiating the
+    forward ops one by one (fewer passes over `(B, T, H)`):
+
+        g' = g γ      ∂L/∂x = (g' - mean(g') - x̂ mean(g' x̂)) / √(σ² + ε)
+        ∂L/∂γ = Σ g x̂                ∂L/∂β = Σ g
+    """
+    if not (layer.center and layer.scale) or layer.rms_scaling:
+        return layer(x)
+    dtype = x.dtype
+    compute_dtype = keras.backend.result_type(dtype, "float32")
+    epsilon = layer.epsilon
+    gamma = ops.cast(layer.gamma, compute_dtype)
+    beta = ops.cast(layer.beta, compute_dtype)
+    return ops.cast(
+        _layer_norm(ops.cast(x, compute_dtype), gamma, beta, epsilon), dtype
+    )
+
+
+def _layer_norm(x, gamma, beta, epsilon):
+    @ops.custom_gradient
+    def norm(x, gamma, beta):
+        mean = ops.mean(x, axis=-1, keepdims=True)  # (B, T, 1)
+        centered = x - mean
+        variance = ops.mean(ops.square(centered), axis=-1, keepdims=True)
+        inv = ops.rsqrt(variance + epsilon)  # (B, T, 1)
+        x_hat = centered * inv
+        outputs = x_hat * gamma + beta
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            g = upstream * gamma
+            dx = inv * (
+                g
+                - ops.mean(g, axis=-1, keepdims=True)
+                - x_hat * ops.mean(g * x_hat, axis=-1, keepdims=True)
+            )
+            axes = tuple(range(len(x.shape) - 1))
+            d_gamma = ops.sum(upstream * x_hat, axis=axes)
+            d_beta = ops.sum(upstream, axis=axes)
+            return dx, d_gamma, d_beta
+
+        return outputs, grad
+
+    return norm(x, gamma, beta)
 
 
 def _head_dim(hidden_dim, num_heads):
@@ -175,7 +239,7 @@ class TransformerEncoderLayer(keras.layers.Layer):
         x = inputs  # (B, T, H)
         residual = x
         if self.normalize_first:
-            x = self._self_attention_layer_norm(x)
+            x = apply_layer_norm(self._self_attention_layer_norm, x)
         x = self._self_attention_layer(
             x,
             None if self.fused_qkv else x,
@@ -190,18 +254,18 @@ class TransformerEncoderLayer(keras.layers.Layer):
             x = self._dropout_layer(x, training=training)
         x = x + residual
         if not self.normalize_first:
-            x = self._self_attention_layer_norm(x)
+            x = apply_layer_norm(self._self_attention_layer_norm, x)
 
         residual = x
         if self.normalize_first:
-            x = self._feedforward_layer_norm(x)
-        x = self._feedforward_intermediate_dense(x)  # (B, T, I)
-        x = self._feedforward_output_dense(x)  # (B, T, H)
+            x = apply_layer_norm(self._feedforward_layer_norm, x)
+        x = apply_dense(self._feedforward_intermediate_dense, x)  # (B, T, I)
+        x = apply_dense(self._feedforward_output_dense, x)  # (B, T, H)
         if self.dropout > 0.0:
             x = self._dropout_layer(x, training=training)
         x = x + residual
         if not self.normalize_first:
-            x = self._feedforward_layer_norm(x)
+            x = apply_layer_norm(self._feedforward_layer_norm, x)
         if return_attention_scores:
             return x, scores
         return x

@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from refnn.layers import TokenAndPositionEmbedding, TransformerDecoderLayer
+from refnn.layers.masks import compute_causal_mask
+from refnn.layers.transformer_encoder_layer import apply_dense
 
 TRUNCATE_POLICIES = ("error", "left")
 
@@ -204,16 +206,26 @@ class GPT(keras.Model):
     def _call_with_layer_caches(self, token_ids, caches, cache_update_index):
         # One (B, 2, T, heads, head_dim) cache per layer: the decode loop
         # carries them separately, so no step copies the stacked cache.
+        # The causal mask is the same for every layer: build it once.
+        mask = compute_causal_mask(
+            1,
+            ops.shape(caches[0])[2],
+            ops.shape(token_ids)[1],
+            cache_update_index,
+        )  # (1, T, S)
         x = self.embedding(token_ids, start_index=cache_update_index)
         new_caches = []
         for layer, cache in zip(self.decoder_layers, caches):
             x, cache = layer(
                 x,
+                decoder_attention_mask=mask,
                 self_attention_cache=cache,
                 self_attention_cache_update_index=cache_update_index,
+                use_causal_mask=False,
             )
             new_caches.append(cache)
-        return self.lm_head(self.final_layer_norm(x)), tuple(new_caches)
+        logits = apply_dense(self.lm_head, self.final_layer_norm(x))
+        return logits, tuple(new_caches)
 
     # ------------------------------------------------------------- generation
     def generate(
@@ -383,7 +395,7 @@ class GPT(keras.Model):
                 ids, caches, next_logits = state
                 token = sample(next_logits, step)[:, None]  # (B, 1)
                 index = prompt_length + step
-                ids = ops.slice_update(ids, (0, index), token)
+                ids = _write_column(ids, index, token)
                 logits, caches = self._call_with_layer_caches(
                     token, caches, index
                 )
@@ -399,7 +411,7 @@ class GPT(keras.Model):
             logits = self(ids, training=False)  # (B, P + N, V)
             next_logits = ops.take(logits, index - 1, axis=1)
             token = sample(next_logits, step)[:, None]
-            return ops.slice_update(ids, (0, index), token)
+            return _write_column(ids, index, token)
 
         return ops.fori_loop(0, max_new_tokens, body, ids)
 
@@ -449,6 +461,16 @@ class GPT(keras.Model):
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
         }
+
+
+def _write_column(ids, index, token):
+    """`ids[:, index] = token[:, 0]` as one scatter (cheaper per decode step
+    than `slice_update`, which TensorFlow runs as an XLA op)."""
+    batch = ops.shape(ids)[0]
+    rows = ops.arange(batch, dtype="int32")
+    cols = ops.broadcast_to(ops.cast(index, "int32"), (batch,))
+    indices = ops.stack([rows, cols], axis=1)  # (B, 2)
+    return ops.scatter_update(ids, indices, token[:, 0])
 
 
 def _check_positive_int(name, value):
