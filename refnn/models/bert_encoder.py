@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from refnn.layers import TokenAndPositionEmbedding, TransformerEncoderLayer
+from refnn.models._checks import check_transformer_args
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
@@ -72,29 +73,15 @@ class BertEncoder(keras.Model):
         super().__init__(**kwargs)
         if intermediate_dim is None:
             intermediate_dim = 4 * hidden_dim
-        for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("max_length", max_length),
-            ("num_layers", num_layers),
-            ("hidden_dim", hidden_dim),
-            ("num_heads", num_heads),
-            ("intermediate_dim", intermediate_dim),
-        ):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or value < 1
-            ):
-                raise ValueError(
-                    f"{name} must be a positive integer, got {value}."
-                )
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "hidden_dim must be divisible by num_heads, got "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        check_transformer_args(
+            hidden_dim,
+            num_heads,
+            dropout,
+            vocabulary_size=vocabulary_size,
+            max_length=max_length,
+            num_layers=num_layers,
+            intermediate_dim=intermediate_dim,
+        )
         self.vocabulary_size = vocabulary_size
         self.max_length = max_length
         self.num_layers = num_layers

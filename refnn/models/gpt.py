@@ -6,6 +6,7 @@ from keras import ops
 from refnn.layers import TokenAndPositionEmbedding, TransformerDecoderLayer
 from refnn.layers.masks import compute_causal_mask
 from refnn.layers.transformer_encoder_layer import apply_dense
+from refnn.models._checks import check_positive_int, check_transformer_args
 
 TRUNCATE_POLICIES = ("error", "left")
 
@@ -82,24 +83,17 @@ class GPT(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in (
-            ("vocabulary_size", vocabulary_size),
-            ("max_length", max_length),
-            ("num_layers", num_layers),
-            ("hidden_dim", hidden_dim),
-            ("num_heads", num_heads),
-        ):
-            _check_positive_int(name, value)
         if intermediate_dim is None:
             intermediate_dim = 4 * hidden_dim
-        _check_positive_int("intermediate_dim", intermediate_dim)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "hidden_dim must be divisible by num_heads, got "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        check_transformer_args(
+            hidden_dim,
+            num_heads,
+            dropout,
+            vocabulary_size=vocabulary_size,
+            max_length=max_length,
+            num_layers=num_layers,
+            intermediate_dim=intermediate_dim,
+        )
         self.vocabulary_size = vocabulary_size
         self.max_length = max_length
         self.num_layers = num_layers
@@ -281,7 +275,7 @@ class GPT(keras.Model):
             )
         if prompt.shape[1] < 1:
             raise ValueError("prompt_ids must hold at least one token.")
-        _check_positive_int("max_new_tokens", max_new_tokens)
+        check_positive_int("max_new_tokens", max_new_tokens)
         if truncate not in TRUNCATE_POLICIES:
             raise ValueError(
                 f"truncate must be one of {TRUNCATE_POLICIES}, got "
@@ -471,11 +465,6 @@ def _write_column(ids, index, token):
     cols = ops.broadcast_to(ops.cast(index, "int32"), (batch,))
     indices = ops.stack([rows, cols], axis=1)  # (B, 2)
     return ops.scatter_update(ids, indices, token[:, 0])
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}.")
 
 
 def _check_sampling(temperature, top_k, vocabulary_size):

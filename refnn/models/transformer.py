@@ -10,6 +10,7 @@ from refnn.layers import (
     TransformerDecoderLayer,
     TransformerEncoderLayer,
 )
+from refnn.models._checks import check_positive_int, check_transformer_args
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
@@ -100,24 +101,17 @@ class Transformer(keras.Model):
         super().__init__(**kwargs)
         if intermediate_dim is None:
             intermediate_dim = 4 * hidden_dim
-        for name, value in (
-            ("encoder_vocabulary_size", encoder_vocabulary_size),
-            ("decoder_vocabulary_size", decoder_vocabulary_size),
-            ("encoder_max_length", encoder_max_length),
-            ("decoder_max_length", decoder_max_length),
-            ("num_layers", num_layers),
-            ("hidden_dim", hidden_dim),
-            ("num_heads", num_heads),
-            ("intermediate_dim", intermediate_dim),
-        ):
-            _check_positive_int(name, value)
-        if hidden_dim % num_heads:
-            raise ValueError(
-                "hidden_dim must be divisible by num_heads, got "
-                f"hidden_dim={hidden_dim} and num_heads={num_heads}."
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        check_transformer_args(
+            hidden_dim,
+            num_heads,
+            dropout,
+            encoder_vocabulary_size=encoder_vocabulary_size,
+            decoder_vocabulary_size=decoder_vocabulary_size,
+            encoder_max_length=encoder_max_length,
+            decoder_max_length=decoder_max_length,
+            num_layers=num_layers,
+            intermediate_dim=intermediate_dim,
+        )
         for name, value in (
             ("pad_token_id", pad_token_id),
             ("start_token_id", start_token_id),
@@ -300,7 +294,7 @@ class Transformer(keras.Model):
             the first `end_token_id` is `pad_token_id`.
         """
         max_length = max_length or self.decoder_max_length
-        _check_positive_int("max_length", max_length)
+        check_positive_int("max_length", max_length)
         if max_length > self.decoder_max_length:
             raise ValueError(
                 f"max_length={max_length} is longer than the model's "
@@ -425,11 +419,6 @@ class Transformer(keras.Model):
             "start_token_id": self.start_token_id,
             "end_token_id": self.end_token_id,
         }
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}.")
 
 
 class _FunctionCache:
