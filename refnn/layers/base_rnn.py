@@ -18,8 +18,9 @@ draws dropout masks once per sequence and transposes the mask once. The
 recurrence then runs
 
 * under TensorFlow with the default activations, in `fused_rnn.py`: a
-  `tf.while_loop` with a hand-written backward pass (BPTT) whose
-  recurrent-kernel gradient is one matmul over all steps;
+  hand-written backward pass (BPTT) whose recurrent-kernel gradient is one
+  matmul over all steps, with short static sequences unrolled and the
+  batch cut into independent slices that run on different cores;
 * otherwise with `scan()` below (autodiff through the loop): a
   `tf.while_loop` under TensorFlow, `keras.ops.scan` under other backends.
 
@@ -302,6 +303,13 @@ class BaseRNN(keras.layers.Layer):
     # (fused_rnn.py). Set to False (on the class or an instance) to use
     # autodiff through the loop instead.
     use_fused_gradient = True
+    # Hand-written path only: how many independent batch slices run in
+    # parallel (None: one per core, see `fused_rnn.num_chains`), and
+    # whether to unroll the time loop (None: static sequences of up to
+    # `fused_rnn.UNROLL_MAX_STEPS` steps outside XLA; `unroll=True` in the
+    # constructor forces it).
+    fused_chains = None
+    fused_unroll = None
 
     def __init__(
         self,
@@ -426,7 +434,14 @@ class BaseRNN(keras.layers.Layer):
             # Hand-written backpropagation through time (fused_rnn.py).
             m = None if mask is None else ops.cast(mask, x.dtype)[..., None]
             outputs, final = fused_recurrence(
-                cell, zx, m, tuple(states), params, rec_mask
+                cell,
+                zx,
+                m,
+                tuple(states),
+                params,
+                rec_mask,
+                unroll=True if self.unroll else self.fused_unroll,
+                chains=self.fused_chains,
             )
         else:
             final, outputs = self._scan(zx, mask, states, params, rec_mask)

@@ -17,6 +17,8 @@ References:
     seeds/002_e8e42c835faa4e59.txt, "1. Recurrent Neural Networks (RNN)".
 """
 
+import os
+
 from keras import ops
 
 
@@ -34,15 +36,32 @@ def tanh_grad(y, dy):
     return tf.raw_ops.TanhGrad(y=y, dy=dy)
 
 
-def _loop(step, carry, xs, num_ys, reverse=False):
-    """`(carry, ys) = scan(step, carry, xs)` as a `tf.while_loop`.
+def _loop(step, carry, xs, num_ys, reverse=False, unroll=False):
+    """`(carry, ys) = scan(step, carry, xs)`, as a loop or unrolled.
 
-    `xs` is a tuple of time-major tensors, `step(carry, x_t) -> (carry,
-    y_t)` with tuples `x_t`, `y_t` (`num_ys` tensors of `xs[0]`'s dtype).
-    `reverse=True` runs from the last step to the first; `ys` are in time
-    order either way. TensorArray reads and writes do not copy tensors.
+    `xs` is a tuple of time-major tensors (or, when unrolled, of per-step
+    lists), `step(carry, x_t) -> (carry, y_t)` with tuples `x_t`, `y_t`
+    (`num_ys` tensors of `xs[0]`'s dtype). `reverse=True` runs from the
+    last step to the first; `ys` are in time order either way.
+
+    With `unroll=False` this is a `tf.while_loop` over TensorArrays (reads
+    and writes do not copy tensors) and `ys` are stacked `(T, ...)`
+    tensors. With `unroll=True` (static `T` only) the steps are written
+    out one after another in the graph: no loop bookkeeping per step, and
+    `ys` are returned as Python lists of per-step tensors, so the backward
+    pass reads them without a stack / unstack copy.
     """
     import tensorflow as tf
+
+    if unroll:
+        steps = [x if isinstance(x, list) else tf.unstack(x) for x in xs]
+        n = len(steps[0])
+        ys = [[None] * n for _ in range(num_ys)]
+        for t in reversed(range(n)) if reverse else range(n):
+            carry, y = step(carry, tuple(x[t] for x in steps))
+            for k in range(num_ys):
+                ys[k][t] = y[k]
+        return carry, ys
 
     n = xs[0].shape[0]
     if n is None:
@@ -67,8 +86,84 @@ def _loop(step, carry, xs, num_ys, reverse=False):
     return carry, [ta.stack() for ta in ys_tas]
 
 
-def fused_recurrence(cell, zx, mask, states, params, rec_mask):
+def _stack(y):
+    """A `(T, ...)` tensor from `_loop`'s output (a tensor or a list)."""
+    import tensorflow as tf
+
+    return tf.stack(y) if isinstance(y, list) else y
+
+
+class _LazyStack:
+    """`residuals[k][lo:hi]` stacked `(hi - lo, ...)` on first use."""
+
+    def __init__(self, ys, lo=0, hi=None):
+        self._ys, self._lo, self._hi = list(ys), lo, hi
+        self._cache = {}
+
+    def __len__(self):
+        return len(self._ys)
+
+    def __getitem__(self, k):
+        if k not in self._cache:
+            y = self._ys[k][self._lo : self._hi]
+            self._cache[k] = _stack(y)
+        return self._cache[k]
+
+
+# Static sequences up to this many steps are unrolled (see `_loop`).
+UNROLL_MAX_STEPS = 128
+# Steps per weight-gradient block in unrolled backward passes.
+GRAD_BLOCK_STEPS = 64
+# Fewest batch rows per parallel chain (see `fused_recurrence`).
+MIN_CHAIN_ROWS = 16
+
+
+def available_cores():
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def num_chains(batch_size, max_chains=None):
+    """How many independent batch slices `fused_recurrence` runs.
+
+    One per core, with at least `MIN_CHAIN_ROWS` rows each when the batch
+    size is static; two (or one on a single core) when it is not.
+    """
+    cores = available_cores() if max_chains is None else max_chains
+    if batch_size is None:
+        return max(1, min(cores, 2))
+    return max(1, min(cores, batch_size // MIN_CHAIN_ROWS))
+
+
+def in_xla_context():
+    """Whether the graph being traced will be compiled by XLA.
+
+    `tf.function(jit_compile=True)` (Keras's `jit_compile=True`) traces
+    inside an XLA control-flow context. XLA compiles a `tf.while_loop`
+    into a tight loop already, while an unrolled backward pass makes it
+    emit much slower code (measured: 2x slower training), so `unroll=None`
+    keeps the loop there.
+    """
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+
+    graph = tf.compat.v1.get_default_graph()
+    return control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
+def fused_recurrence(
+    cell, zx, mask, states, params, rec_mask, unroll=None, chains=None
+):
     """Runs `cell` over `zx` with a custom gradient.
+
+    The rows of a batch are independent recurrences. On CPU the per-step
+    ops of one `(B, units)` recurrence are too small to keep more than one
+    core busy, so the batch is cut into `chains` slices whose loops (and
+    backward loops) are separate, independent parts of the graph: the
+    TensorFlow executor and XLA run them on different cores at once. Each
+    row's arithmetic is unchanged.
 
     Args:
         cell: a refnn cell with `fused_step`, `fused_step_grad` and
@@ -78,6 +173,10 @@ def fused_recurrence(cell, zx, mask, states, params, rec_mask):
         states: tuple of initial states, each `(B, units)`.
         params: tuple of recurrent weights (`None` entries allowed).
         rec_mask: `None` or `(B, units)` recurrent dropout mask.
+        unroll: write the steps out in the graph instead of a
+            `tf.while_loop` (needs a static `T`). `None`: when `T` is
+            static and at most `UNROLL_MAX_STEPS`.
+        chains: number of batch slices; `None`: `num_chains(B)`.
 
     Returns:
         `(outputs, final_states)`: `(T, B, units)` masked-carry outputs and
@@ -85,10 +184,58 @@ def fused_recurrence(cell, zx, mask, states, params, rec_mask):
     """
     import tensorflow as tf
 
-    n_states = len(states)
-    used = [i for i, p in enumerate(params) if p is not None]
+    steps = zx.shape[0]
+    if unroll is None:
+        unroll = (
+            steps is not None
+            and steps <= UNROLL_MAX_STEPS
+            and not in_xla_context()
+        )
+    if unroll and steps is None:
+        raise ValueError(
+            "unroll=True needs a static sequence length, got a sequence "
+            f"of shape {tuple(zx.shape)}."
+        )
+    if chains is None:
+        chains = num_chains(zx.shape[1])
     # Read variables once, outside the custom-gradient function.
     params = tuple(None if p is None else tf.identity(p) for p in params)
+    if chains == 1:
+        return _recurrence(cell, zx, mask, states, params, rec_mask, unroll)
+
+    batch = zx.shape[1]
+    if batch is None:
+        batch = tf.shape(zx)[1]
+    size = batch // chains
+    sizes = [size] * (chains - 1) + [batch - size * (chains - 1)]
+
+    def split(x, axis):
+        return [None] * chains if x is None else tf.split(x, sizes, axis)
+
+    per_chain = zip(
+        split(zx, 1),
+        split(mask, 1),
+        zip(*[split(s, 0) for s in states]),
+        split(rec_mask, 0),
+    )
+    results = [
+        _recurrence(cell, z, m, tuple(st), params, rm, unroll)
+        for z, m, st, rm in per_chain
+    ]
+    outputs = tf.concat([r[0] for r in results], axis=1)
+    final = tuple(
+        tf.concat([r[1][i] for r in results], axis=0)
+        for i in range(len(states))
+    )
+    return outputs, final
+
+
+def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
+    """`fused_recurrence` for one chain."""
+    import tensorflow as tf
+
+    n_states = len(states)
+    used = [i for i, p in enumerate(params) if p is not None]
 
     def unpack(flat_params):
         full = [None] * len(params)
@@ -110,8 +257,9 @@ def fused_recurrence(cell, zx, mask, states, params, rec_mask):
 
         xs = (zx,) if mask is None else (zx, mask)
         n_res = cell.num_residuals
-        final, ys = _loop(fwd_step, init, xs, 1 + n_res)
-        outputs, residuals = ys[0], tuple(ys[1:])  # each (T, B, units)
+        final, ys = _loop(fwd_step, init, xs, 1 + n_res, unroll=unroll)
+        outputs = _stack(ys[0])  # (T, B, units)
+        residuals = tuple(ys[1:])  # each (T, B, units) or a list of steps
 
         def grad(d_outputs, *d_final):
             d_final = tuple(
@@ -141,13 +289,39 @@ def fused_recurrence(cell, zx, mask, states, params, rec_mask):
 
             xs = (d_outputs, *residuals)
             xs = xs if mask is None else xs + (mask,)
-            d_init, (dz,) = _loop(back_step, d_final, xs, 1, reverse=True)
+            d_init, (dz,) = _loop(
+                back_step, d_final, xs, 1, reverse=True, unroll=unroll
+            )
             h_prev = ops.concatenate(
                 [ops.expand_dims(init[0], 0), outputs[:-1]], axis=0
             )  # (T, B, H)
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
-            d_zx, d_prm = cell.fused_param_grads(dz, h_prev, residuals, prm)
+            if not unroll:
+                d_zx, d_prm = cell.fused_param_grads(dz, h_prev, residuals, prm)
+            else:
+                # Weight gradients block by block: each block's matmul
+                # only waits for its own steps, so it runs while the
+                # backward loop goes on with the earlier steps.
+                n = len(dz)
+                parts = []
+                for lo in range(0, n, GRAD_BLOCK_STEPS):
+                    hi = min(n, lo + GRAD_BLOCK_STEPS)
+                    parts.append(
+                        cell.fused_param_grads(
+                            _stack(dz[lo:hi]),
+                            h_prev[lo:hi],
+                            _LazyStack(residuals, lo, hi),
+                            prm,
+                        )
+                    )
+                d_zx = ops.concatenate([p[0] for p in parts], axis=0)
+                d_prm = [
+                    None
+                    if parts[0][1][i] is None
+                    else tf.add_n([p[1][i] for p in parts])
+                    for i in range(len(parts[0][1]))
+                ]
             d_prm = [d_prm[i] for i in used]
             return (d_zx, *d_init, *d_prm)
 

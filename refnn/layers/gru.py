@@ -24,7 +24,8 @@ class GRU(BaseRNN):
     single fused `h @ recurrent_kernel`, dropout masks are drawn once per
     sequence, and (TensorFlow, default activations) the backward pass is
     written by hand with the recurrent-kernel gradient as one matmul over
-    all steps (`refnn/layers/fused_rnn.py`). Compiles with
+    all steps, and the batch runs as independent slices, one per core
+    (`refnn/layers/fused_rnn.py`). Compiles with
     `jit_compile=True`; runs under JAX through `keras.ops.scan`.
 
     Args:
@@ -42,7 +43,10 @@ class GRU(BaseRNN):
         go_backwards: process the sequence backwards and return the
             reversed sequence.
         stateful: must be `False` (use `initial_state` instead).
-        unroll: accepted for compatibility; the loop is never unrolled.
+        unroll: `True` always unrolls the time loop (needs a static
+            sequence length). With `False` (default), short static
+            sequences are still unrolled outside XLA on the
+            hand-written path (`refnn/layers/fused_rnn.py`).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:

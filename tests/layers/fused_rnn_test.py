@@ -1,0 +1,166 @@
+"""The hand-written recurrence's execution modes: unrolled or looped, one
+batch slice or several. Every mode gives Keras's outputs and gradients."""
+
+import itertools
+import pathlib
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from refnn.layers import GRU, LSTM, SimpleRNN, fused_rnn
+from refnn.testing import TestCase
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from rnn_testing import (  # noqa: E402
+    as_list,
+    assert_fused_matches_autodiff,
+    assert_layer_matches,
+    copy_pair,
+    padded_mask,
+)
+
+LAYERS = [
+    (SimpleRNN, keras.layers.SimpleRNN, {}),
+    (LSTM, keras.layers.LSTM, {}),
+    (GRU, keras.layers.GRU, {}),
+    (GRU, keras.layers.GRU, {"reset_after": False}),
+]
+# (unroll, chains): looped / unrolled, one slice / uneven slices (7 rows
+# cut in 3 gives 2 + 2 + 3).
+MODES = [(False, 1), (True, 1), (False, 3), (True, 3)]
+
+
+class FusedRecurrenceModesTest(TestCase):
+    def test_every_mode_matches_keras(self):
+        rng = np.random.default_rng(11)
+        x = rng.normal(size=(7, 5, 3)).astype("float32")
+        h0 = rng.normal(size=(7, 4)).astype("float32")
+        mask = padded_mask(7, 5)
+        for (ours_cls, keras_cls, extra), (unroll, chains) in itertools.product(
+            LAYERS, MODES
+        ):
+            kwargs = dict(
+                units=4,
+                return_sequences=True,
+                return_state=True,
+                go_backwards=True,
+                **extra,
+            )
+            ours, theirs = copy_pair(ours_cls, keras_cls, kwargs, x)
+            ours.fused_unroll, ours.fused_chains = unroll, chains
+            states = [h0] * len(ours.state_size)
+            for m in [None, mask]:
+                with self.subTest(
+                    layer=ours_cls.__name__,
+                    **extra,
+                    unroll=unroll,
+                    chains=chains,
+                    mask=m is not None,
+                ):
+                    assert_layer_matches(
+                        self, ours, theirs, x, initial_state=states, mask=m
+                    )
+
+    def test_dropout_slices_match_autodiff(self):
+        # The recurrent-dropout mask is cut into the same slices as the
+        # batch: the hand-written backward still equals autodiff.
+        rng = np.random.default_rng(12)
+        x = rng.normal(size=(7, 6, 3)).astype("float32")
+        for ours_cls, _, extra in LAYERS:
+            for unroll in [False, True]:
+                layer = ours_cls(
+                    5,
+                    return_sequences=True,
+                    dropout=0.3,
+                    recurrent_dropout=0.4,
+                    seed=5,
+                    **extra,
+                )
+                layer.fused_unroll, layer.fused_chains = unroll, 3
+                with self.subTest(layer=ours_cls.__name__, unroll=unroll):
+                    assert_fused_matches_autodiff(
+                        self, layer, x, mask=padded_mask(7, 6)
+                    )
+
+    def test_dynamic_batch_and_length_in_a_graph(self):
+        # Unknown batch size: the slices are cut at run time, including
+        # batches smaller than the number of slices (empty slices).
+        # Unknown length: the time loop stays a `tf.while_loop`.
+        rng = np.random.default_rng(13)
+        x = rng.normal(size=(5, 6, 3)).astype("float32")
+        ours, theirs = copy_pair(
+            LSTM, keras.layers.LSTM, dict(units=4, return_sequences=True), x
+        )
+        ours.fused_chains = 4
+        for spec in [(None, 6, 3), (None, None, 3)]:
+            fn = tf.function(
+                lambda t: ours(t), input_signature=[tf.TensorSpec(spec)]
+            )
+            for batch in [5, 2, 1]:
+                with self.subTest(spec=spec, batch=batch):
+                    self.assertAllClose(
+                        fn(x[:batch]), theirs(x[:batch]), atol=1e-5
+                    )
+
+    def test_default_modes(self):
+        self.assertEqual(fused_rnn.num_chains(8, max_chains=4), 1)
+        self.assertEqual(fused_rnn.num_chains(64, max_chains=2), 2)
+        self.assertEqual(fused_rnn.num_chains(64, max_chains=16), 4)
+        self.assertEqual(fused_rnn.num_chains(None, max_chains=16), 2)
+        self.assertEqual(fused_rnn.num_chains(None, max_chains=1), 1)
+        self.assertGreaterEqual(fused_rnn.available_cores(), 1)
+
+    def test_xla_context_is_detected(self):
+        seen = {}
+
+        def probe(key):
+            seen[key] = fused_rnn.in_xla_context()
+            return tf.constant(0.0)
+
+        tf.function(lambda: probe("graph"))()
+        tf.function(lambda: probe("xla"), jit_compile=True)()
+        self.assertEqual(seen, {"graph": False, "xla": True})
+        self.assertFalse(fused_rnn.in_xla_context())  # eager
+
+    def test_jit_compiled_training_matches_keras(self):
+        # Under XLA the loop is kept (not unrolled) and still equal.
+        rng = np.random.default_rng(14)
+        x = rng.normal(size=(6, 5, 3)).astype("float32")
+        ours, theirs = copy_pair(
+            GRU, keras.layers.GRU, dict(units=4, return_sequences=True), x
+        )
+        ours.fused_chains = 2
+
+        def grads(layer):
+            @tf.function(jit_compile=True)
+            def fn(t):
+                with tf.GradientTape() as tape:
+                    tape.watch(t)
+                    y = tf.reduce_sum(tf.sin(as_list(layer(t))[0]))
+                return tape.gradient(y, [t, *layer.trainable_variables])
+
+            return [g.numpy() for g in fn(tf.constant(x))]
+
+        self.assertAllClose(grads(ours), grads(theirs), atol=1e-5)
+
+    def test_unroll_needs_a_static_length(self):
+        layer = SimpleRNN(3, unroll=True)
+        layer.build((None, None, 2))
+        fn = tf.function(
+            lambda t: layer(t), input_signature=[tf.TensorSpec((2, None, 2))]
+        )
+        with self.assertRaisesRegex(ValueError, "static sequence length"):
+            fn.get_concrete_function()
+
+    def test_unroll_true_matches_default(self):
+        x = np.random.default_rng(15).normal(size=(3, 4, 2)).astype("float32")
+        rolled = LSTM(3, return_sequences=True)
+        unrolled = LSTM(3, return_sequences=True, unroll=True)
+        rolled(x)
+        unrolled(x)
+        unrolled.set_weights(rolled.get_weights())
+        rolled.fused_unroll = False
+        self.assertAllClose(unrolled(x), rolled(x), atol=1e-6)
+        self.assertTrue(unrolled.get_config()["unroll"])
