@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 from refnn.layers.attention import _large_negative
+from refnn.layers.dropout import fast_dropout
 from refnn.layers.masks import compute_causal_mask
 
 
@@ -300,8 +301,8 @@ class MultiHeadAttention(keras.layers.Layer):
         weights = ops.softmax(scores, axis=-1)
         attended = weights
         if training and self.dropout > 0.0:
-            attended = keras.random.dropout(
-                weights, rate=self.dropout, seed=self.seed_generator
+            attended = fast_dropout(
+                weights, self.dropout, seed=self.seed_generator
             )
         out = ops.matmul(attended, v)  # (B, N, T, Hv)
         if mask is not None:
@@ -333,8 +334,8 @@ class MultiHeadAttention(keras.layers.Layer):
         weights = weights / ops.sum(weights, axis=-1, keepdims=True)
         attended = weights
         if training and self.dropout > 0.0:
-            attended = keras.random.dropout(
-                weights, rate=self.dropout, seed=self.seed_generator
+            attended = fast_dropout(
+                weights, self.dropout, seed=self.seed_generator
             )
         attended = ops.transpose(attended, (0, 2, 1))  # (B, S, N)
         out = ops.sum(attended[..., None] * v, axis=1)  # (B, N, Hv)

@@ -12,6 +12,7 @@ from refnn.layers.transformer_encoder_layer import (
     _check_block_args,
     _head_dim,
     apply_dense,
+    apply_dropout,
     apply_layer_norm,
 )
 
@@ -189,7 +190,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     def _sublayer(self, x, residual, norm, training):
         if self.dropout > 0.0:
-            x = self._dropout_layer(x, training=training)
+            x = apply_dropout(self._dropout_layer, x, training)
         x = x + residual
         return x if self.normalize_first else apply_layer_norm(norm, x)
 

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.layers.dropout import fast_dropout
 from refnn.layers.masks import merge_padding_and_attention_mask
 from refnn.layers.multi_head_attention import MultiHeadAttention, linear
 
@@ -25,6 +26,14 @@ def apply_dense(layer, x):
     ops that a 3-D `ops.matmul` costs on TensorFlow.
     """
     return linear(x, layer.kernel, layer.bias, layer.activation)
+
+
+def apply_dropout(layer, x, training):
+    """`layer(x, training=training)` for a `keras.layers.Dropout`, drawing
+    the mask with `fast_dropout` from the layer's own seed generator."""
+    if not training or layer.rate == 0.0:
+        return x
+    return fast_dropout(x, layer.rate, seed=layer.seed_generator)
 
 
 def apply_layer_norm(layer, x):
@@ -251,7 +260,7 @@ class TransformerEncoderLayer(keras.layers.Layer):
         if return_attention_scores:
             x, scores = x
         if self.dropout > 0.0:
-            x = self._dropout_layer(x, training=training)
+            x = apply_dropout(self._dropout_layer, x, training)
         x = x + residual
         if not self.normalize_first:
             x = apply_layer_norm(self._self_attention_layer_norm, x)
@@ -262,7 +271,7 @@ class TransformerEncoderLayer(keras.layers.Layer):
         x = apply_dense(self._feedforward_intermediate_dense, x)  # (B, T, I)
         x = apply_dense(self._feedforward_output_dense, x)  # (B, T, H)
         if self.dropout > 0.0:
-            x = self._dropout_layer(x, training=training)
+            x = apply_dropout(self._dropout_layer, x, training)
         x = x + residual
         if not self.normalize_first:
             x = apply_layer_norm(self._feedforward_layer_norm, x)
