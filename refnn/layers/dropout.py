@@ -138,7 +138,7 @@ def fast_dropout(inputs, rate, seed=None):
         seed = seed.next()
     else:
         seed = tf.constant([0 if seed is None else int(seed), 0], "int64")
-    seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), "int32")
+    seed = tf.cast(seed % (2**31 - 2), "int32")  # as Keras does
     n = tf.size(inputs)
     bits = tf.random.stateless_uniform(
         [(n + 1) // 2], seed=seed, minval=None, maxval=None, dtype=tf.int32
