@@ -94,10 +94,11 @@ def _stack(y):
 
 
 class _LazyStack:
-    """`residuals[k][lo:hi]` stacked `(hi - lo, ...)` on first use."""
+    """`residuals[k]` stacked `(T, ...)` on first use (unrolled loops keep
+    per-step lists; most cells never need them stacked)."""
 
-    def __init__(self, ys, lo=0, hi=None):
-        self._ys, self._lo, self._hi = list(ys), lo, hi
+    def __init__(self, ys):
+        self._ys = list(ys)
         self._cache = {}
 
     def __len__(self):
@@ -105,15 +106,12 @@ class _LazyStack:
 
     def __getitem__(self, k):
         if k not in self._cache:
-            y = self._ys[k][self._lo : self._hi]
-            self._cache[k] = _stack(y)
+            self._cache[k] = _stack(self._ys[k])
         return self._cache[k]
 
 
 # Static sequences up to this many steps are unrolled (see `_loop`).
 UNROLL_MAX_STEPS = 128
-# Steps per weight-gradient block in unrolled backward passes.
-GRAD_BLOCK_STEPS = 64
 # Fewest batch rows per parallel chain (see `fused_recurrence`).
 MIN_CHAIN_ROWS = 16
 
@@ -297,31 +295,9 @@ def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
             )  # (T, B, H)
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
-            if not unroll:
-                d_zx, d_prm = cell.fused_param_grads(dz, h_prev, residuals, prm)
-            else:
-                # Weight gradients block by block: each block's matmul
-                # only waits for its own steps, so it runs while the
-                # backward loop goes on with the earlier steps.
-                n = len(dz)
-                parts = []
-                for lo in range(0, n, GRAD_BLOCK_STEPS):
-                    hi = min(n, lo + GRAD_BLOCK_STEPS)
-                    parts.append(
-                        cell.fused_param_grads(
-                            _stack(dz[lo:hi]),
-                            h_prev[lo:hi],
-                            _LazyStack(residuals, lo, hi),
-                            prm,
-                        )
-                    )
-                d_zx = ops.concatenate([p[0] for p in parts], axis=0)
-                d_prm = [
-                    None
-                    if parts[0][1][i] is None
-                    else tf.add_n([p[1][i] for p in parts])
-                    for i in range(len(parts[0][1]))
-                ]
+            d_zx, d_prm = cell.fused_param_grads(
+                _stack(dz), h_prev, _LazyStack(residuals), prm
+            )
             d_prm = [d_prm[i] for i in used]
             return (d_zx, *d_init, *d_prm)
 
