@@ -194,20 +194,30 @@ class BaseRNNCell(keras.layers.Layer):
     def _input_bias(self):
         return self.bias
 
-    def project_inputs(self, x):
-        """`x @ kernel + input_bias` over the last axis of a 2D or 3D `x`."""
+    def project_inputs(self, x, scale=None):
+        """`x @ kernel + input_bias` over the last axis of a 2D or 3D `x`.
+
+        `scale`: optional `(k * units,)` factors applied to the columns of
+        `kernel` and `input_bias` (the fused path's gate scaling).
+        """
         kernel = ops.convert_to_tensor(self.kernel)
-        if len(x.shape) == 3:
-            t, b = ops.shape(x)[0], ops.shape(x)[1]
-            flat = ops.reshape(x, (-1, x.shape[-1]))  # (T*B, in)
-            z = ops.matmul(flat, kernel)  # (T*B, k*units)
-            z = ops.reshape(z, (t, b, kernel.shape[-1]))  # (T, B, k*units)
-        else:
-            z = ops.matmul(x, kernel)
         bias = self._input_bias()
+        if scale is not None:
+            kernel = kernel * scale
+            bias = None if bias is None else bias * scale
+        if len(x.shape) != 3:
+            z = ops.matmul(x, kernel)
+            return z if bias is None else z + bias
+        t, b = ops.shape(x)[0], ops.shape(x)[1]
+        flat = ops.reshape(x, (-1, x.shape[-1]))  # (T*B, in)
         if bias is not None:
-            z = z + bias
-        return z
+            # The bias as one more input row of ones: its gradient is then
+            # part of the kernel's gradient matmul (no separate reduction
+            # over all T*B rows, no separate pass to add it).
+            flat = ops.concatenate([flat, ops.ones_like(flat[:, :1])], -1)
+            kernel = ops.concatenate([kernel, bias[None, :]], 0)
+        z = ops.matmul(flat, kernel)  # (T*B, k*units)
+        return ops.reshape(z, (t, b, kernel.shape[-1]))  # (T, B, k*units)
 
     def recurrent_params(self):
         """Recurrent weights, read once per sequence and passed to `step`."""
@@ -220,6 +230,11 @@ class BaseRNNCell(keras.layers.Layer):
         """Whether `fused_step` / `fused_step_grad` apply (default
         activations only: their derivatives are written out by hand)."""
         return False
+
+    def fused_inputs(self, x):
+        """`(zx, params)` for the fused path: by default `project_inputs`
+        and `recurrent_params` (a cell may rescale gate columns)."""
+        return self.project_inputs(x), self.recurrent_params()
 
     def fused_grad_params(self, params):
         """Recurrent weights as used by the backward step (transposed)."""
@@ -423,15 +438,13 @@ class BaseRNN(keras.layers.Layer):
             if mask is not None:
                 mask = ops.flip(mask, axis=0)
 
-        zx = cell.project_inputs(x)  # (T, B, k*units), one matmul
-        params = cell.recurrent_params()
-
         if (
             keras.backend.backend() == "tensorflow"
             and self.use_fused_gradient
             and cell.supports_fused()
         ):
             # Hand-written backpropagation through time (fused_rnn.py).
+            zx, params = cell.fused_inputs(x)  # (T, B, k*units): one matmul
             m = None if mask is None else ops.cast(mask, x.dtype)[..., None]
             outputs, final = fused_recurrence(
                 cell,
@@ -442,17 +455,25 @@ class BaseRNN(keras.layers.Layer):
                 rec_mask,
                 unroll=True if self.unroll else self.fused_unroll,
                 chains=self.fused_chains,
+                return_outputs=self.return_sequences,
             )
         else:
+            zx = cell.project_inputs(x)  # (T, B, k*units), one matmul
+            params = cell.recurrent_params()
             final, outputs = self._scan(zx, mask, states, params, rec_mask)
-        if mask is not None:
-            # Steps before the first unmasked one output zeros (Keras).
-            seen = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
-            outputs = ops.where(ops.expand_dims(seen, -1), outputs, 0.0)
         if self.return_sequences:
+            if mask is not None:
+                # Steps before the first unmasked one output zeros (Keras).
+                seen = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
+                outputs = ops.where(ops.expand_dims(seen, -1), outputs, 0.0)
             output = ops.transpose(outputs, (1, 0, 2))  # (B, T, units)
         else:
-            output = outputs[-1]
+            # The last masked-carry output is the final hidden state; a
+            # row with no unmasked step outputs zeros (Keras).
+            output = final[0]
+            if mask is not None:
+                seen = ops.any(mask, axis=0)  # (B,)
+                output = ops.where(ops.expand_dims(seen, -1), output, 0.0)
         if self.return_state:
             return (output, *final)
         return output

@@ -152,7 +152,15 @@ def in_xla_context():
 
 
 def fused_recurrence(
-    cell, zx, mask, states, params, rec_mask, unroll=None, chains=None
+    cell,
+    zx,
+    mask,
+    states,
+    params,
+    rec_mask,
+    unroll=None,
+    chains=None,
+    return_outputs=True,
 ):
     """Runs `cell` over `zx` with a custom gradient.
 
@@ -175,10 +183,13 @@ def fused_recurrence(
             `tf.while_loop` (needs a static `T`). `None`: when `T` is
             static and at most `UNROLL_MAX_STEPS`.
         chains: number of batch slices; `None`: `num_chains(B)`.
+        return_outputs: `False` when only the final states are used (a
+            layer without `return_sequences`): the per-step outputs are
+            then neither stacked nor given a gradient.
 
     Returns:
-        `(outputs, final_states)`: `(T, B, units)` masked-carry outputs and
-        the tuple of final states.
+        `(outputs, final_states)`: `(T, B, units)` masked-carry outputs
+        (`None` when `return_outputs=False`) and the tuple of final states.
     """
     import tensorflow as tf
 
@@ -199,7 +210,9 @@ def fused_recurrence(
     # Read variables once, outside the custom-gradient function.
     params = tuple(None if p is None else tf.identity(p) for p in params)
     if chains == 1:
-        return _recurrence(cell, zx, mask, states, params, rec_mask, unroll)
+        return _recurrence(
+            cell, zx, mask, states, params, rec_mask, unroll, return_outputs
+        )
 
     batch = zx.shape[1]
     if batch is None:
@@ -217,10 +230,12 @@ def fused_recurrence(
         split(rec_mask, 0),
     )
     results = [
-        _recurrence(cell, z, m, tuple(st), params, rm, unroll)
+        _recurrence(cell, z, m, tuple(st), params, rm, unroll, return_outputs)
         for z, m, st, rm in per_chain
     ]
-    outputs = tf.concat([r[0] for r in results], axis=1)
+    outputs = None
+    if return_outputs:
+        outputs = tf.concat([r[0] for r in results], axis=1)
     final = tuple(
         tf.concat([r[1][i] for r in results], axis=0)
         for i in range(len(states))
@@ -228,7 +243,9 @@ def fused_recurrence(
     return outputs, final
 
 
-def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
+def _recurrence(
+    cell, zx, mask, states, params, rec_mask, unroll, return_outputs
+):
     """`fused_recurrence` for one chain."""
     import tensorflow as tf
 
@@ -256,27 +273,32 @@ def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
         xs = (zx,) if mask is None else (zx, mask)
         n_res = cell.num_residuals
         final, ys = _loop(fwd_step, init, xs, 1 + n_res, unroll=unroll)
-        outputs = _stack(ys[0])  # (T, B, units)
+        hs = ys[0]  # (T, B, units) or a list of steps
         residuals = tuple(ys[1:])  # each (T, B, units) or a list of steps
+        outputs = _stack(hs) if return_outputs else None
 
-        def grad(d_outputs, *d_final):
+        def grad(*d_results):
+            if return_outputs:
+                d_outputs, d_final = d_results[0], d_results[1:]
+            else:
+                d_outputs, d_final = None, d_results
             d_final = tuple(
                 ops.zeros_like(s) if d is None else d
                 for d, s in zip(d_final, init)
             )
-            if d_outputs is None:
-                d_outputs = ops.zeros_like(outputs)
             grad_prm = cell.fused_grad_params(prm)
+            n_out = 0 if d_outputs is None else 1
 
             def back_step(d_states, x_t):
-                d_states = (d_states[0] + x_t[0],) + tuple(d_states[1:])
+                if n_out:
+                    d_states = (d_states[0] + x_t[0],) + tuple(d_states[1:])
                 if mask is not None:
                     m = x_t[-1]  # (B, 1) in {0, 1}
                     d_new = tuple(d * m for d in d_states)
                 else:
                     d_new = d_states
                 dz_t, d_prev = cell.fused_step_grad(
-                    d_new, x_t[1 : 1 + n_res], grad_prm, rec_mask
+                    d_new, x_t[n_out : n_out + n_res], grad_prm, rec_mask
                 )
                 if mask is not None:
                     d_prev = tuple(
@@ -285,14 +307,17 @@ def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
                     )
                 return tuple(d_prev), (dz_t,)
 
-            xs = (d_outputs, *residuals)
+            xs = residuals if d_outputs is None else (d_outputs, *residuals)
             xs = xs if mask is None else xs + (mask,)
             d_init, (dz,) = _loop(
                 back_step, d_final, xs, 1, reverse=True, unroll=unroll
             )
-            h_prev = ops.concatenate(
-                [ops.expand_dims(init[0], 0), outputs[:-1]], axis=0
-            )  # (T, B, H)
+            if isinstance(hs, list):
+                h_prev = tf.stack([init[0]] + hs[:-1])  # (T, B, H)
+            else:
+                h_prev = ops.concatenate(
+                    [ops.expand_dims(init[0], 0), hs[:-1]], axis=0
+                )
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
             d_zx, d_prm = cell.fused_param_grads(
@@ -301,11 +326,15 @@ def _recurrence(cell, zx, mask, states, params, rec_mask, unroll):
             d_prm = [d_prm[i] for i in used]
             return (d_zx, *d_init, *d_prm)
 
-        return (outputs, *final), grad
+        if return_outputs:
+            return (outputs, *final), grad
+        return tuple(final), grad
 
     flat_params = [params[i] for i in used]
     results = core(zx, *states, *flat_params)
-    return results[0], tuple(results[1:])
+    if return_outputs:
+        return results[0], tuple(results[1:])
+    return None, tuple(results)
 
 
 def flat_matmul_t(a, b):
