@@ -194,17 +194,17 @@ class BaseRNNCell(keras.layers.Layer):
     def _input_bias(self):
         return self.bias
 
-    def project_inputs(self, x, scale=None):
+    def project_inputs(self, x, weights=None):
         """`x @ kernel + input_bias` over the last axis of a 2D or 3D `x`.
 
-        `scale`: optional `(k * units,)` factors applied to the columns of
-        `kernel` and `input_bias` (the fused path's gate scaling).
+        `weights`: optional `(kernel, input_bias)` tensors used instead of
+        the cell's own (the fused path passes rescaled copies).
         """
-        kernel = ops.convert_to_tensor(self.kernel)
-        bias = self._input_bias()
-        if scale is not None:
-            kernel = kernel * scale
-            bias = None if bias is None else bias * scale
+        if weights is None:
+            kernel = ops.convert_to_tensor(self.kernel)
+            bias = self._input_bias()
+        else:
+            kernel, bias = weights
         if len(x.shape) != 3:
             z = ops.matmul(x, kernel)
             return z if bias is None else z + bias
@@ -231,10 +231,11 @@ class BaseRNNCell(keras.layers.Layer):
         activations only: their derivatives are written out by hand)."""
         return False
 
-    def fused_inputs(self, x):
-        """`(zx, params)` for the fused path: by default `project_inputs`
+    def fused_inputs(self):
+        """`(project, params)` for the fused path: the input projection
+        `x -> zx` and the recurrent weights; by default `project_inputs`
         and `recurrent_params` (a cell may rescale gate columns)."""
-        return self.project_inputs(x), self.recurrent_params()
+        return self.project_inputs, self.recurrent_params()
 
     def fused_grad_params(self, params):
         """Recurrent weights as used by the backward step (transposed)."""
@@ -444,11 +445,11 @@ class BaseRNN(keras.layers.Layer):
             and cell.supports_fused()
         ):
             # Hand-written backpropagation through time (fused_rnn.py).
-            zx, params = cell.fused_inputs(x)  # (T, B, k*units): one matmul
+            project, params = cell.fused_inputs()
             m = None if mask is None else ops.cast(mask, x.dtype)[..., None]
             outputs, final = fused_recurrence(
                 cell,
-                zx,
+                x,  # projected per batch slice: one matmul each
                 m,
                 tuple(states),
                 params,
@@ -456,6 +457,7 @@ class BaseRNN(keras.layers.Layer):
                 unroll=True if self.unroll else self.fused_unroll,
                 chains=self.fused_chains,
                 return_outputs=self.return_sequences,
+                project=project,
             )
         else:
             zx = cell.project_inputs(x)  # (T, B, k*units), one matmul

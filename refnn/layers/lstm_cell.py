@@ -147,14 +147,20 @@ class LSTMCell(BaseRNNCell):
             ]
         )
 
-    def fused_inputs(self, x):
+    def fused_inputs(self):
         # The fused step computes all four gates with one sigmoid, using
         # tanh(z) = 2·σ(2z) − 1: the candidate's columns of `kernel`,
         # `bias` and `recurrent_kernel` are doubled (exact in floating
         # point) and autodiff carries the factor into their gradients.
         scale = self._gate_scale()
         (recurrent_kernel,) = self.recurrent_params()
-        return self.project_inputs(x, scale), (recurrent_kernel * scale,)
+        kernel = ops.convert_to_tensor(self.kernel) * scale
+        bias = None if self.bias is None else self.bias * scale
+
+        def project(x):
+            return self.project_inputs(x, (kernel, bias))
+
+        return project, (recurrent_kernel * scale,)
 
     def fused_step(self, zx, states, params, rec_mask=None):
         (recurrent_kernel,) = params  # candidate columns doubled
