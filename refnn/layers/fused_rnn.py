@@ -322,13 +322,16 @@ def _recurrence(
                         p + (d - dn)
                         for p, d, dn in zip(d_prev, d_states, d_new)
                     )
-                return tuple(d_prev), (dz_t,)
+                dz_t = dz_t if isinstance(dz_t, tuple) else (dz_t,)
+                return tuple(d_prev), dz_t
 
             xs = residuals if d_outputs is None else (d_outputs, *residuals)
             xs = xs if mask is None else xs + (mask,)
-            d_init, (dz,) = _loop(
-                back_step, d_final, xs, 1, reverse=True, unroll=unroll
+            n_dz = getattr(cell, "num_dz", 1)
+            d_init, dz = _loop(
+                back_step, d_final, xs, n_dz, reverse=True, unroll=unroll
             )
+            dz = _stack(dz[0]) if n_dz == 1 else tuple(map(_stack, dz))
             if isinstance(hs, list):
                 h_prev = tf.stack([init[0]] + hs[:-1])  # (T, B, H)
             else:
@@ -338,7 +341,7 @@ def _recurrence(
             if rec_mask is not None:
                 h_prev = h_prev * rec_mask
             d_zx, d_prm = cell.fused_param_grads(
-                _stack(dz), h_prev, _LazyStack(residuals), prm
+                dz, h_prev, _LazyStack(residuals), prm
             )
             d_prm = [d_prm[i] for i in used]
             return (d_zx, *d_init, *d_prm)

@@ -177,9 +177,10 @@ class GRUCell(BaseRNNCell):
         if self.reset_after:
             (kernel_t,) = grad_params[:1]
             d_ar = sigmoid_grad(r, d_an * r_h)  # reset gate
-            # [z, r, h-part of the recurrent matmul, candidate input].
-            dz = ops.concatenate([d_az, d_ar, d_an * r, d_an], axis=-1)
-            d_inner = dz[:, : 3 * self.units]
+            # ∂E/∂inner = [z, r, h-part of the recurrent matmul] and the
+            # candidate's input part, kept apart (no per-step slicing).
+            d_inner = ops.concatenate([d_az, d_ar, d_an * r], axis=-1)
+            dz = (d_inner, d_an)
             dh_rec = ops.matmul(d_inner, kernel_t)
         else:
             kernel_zr_t, kernel_h_t = grad_params
@@ -192,11 +193,16 @@ class GRUCell(BaseRNNCell):
             dh_rec = dh_rec * rec_mask
         return dz, (dh * z + dh_rec,)
 
+    @property
+    def num_dz(self):
+        """Per-step gradient tensors of `fused_step_grad`."""
+        return 2 if self.reset_after else 1
+
     def fused_param_grads(self, dz, h_prev, residuals, params):
         u = self.units
         if self.reset_after:
-            d_inner = dz[..., : 3 * u]
-            d_zx = ops.concatenate([dz[..., : 2 * u], dz[..., 3 * u :]], -1)
+            d_inner, d_an = dz  # (T, B, 3 * units), (T, B, units)
+            d_zx = ops.concatenate([d_inner[..., : 2 * u], d_an], -1)
             d_bias = None
             if params[1] is not None:
                 d_bias = ops.sum(d_inner, axis=(0, 1))
