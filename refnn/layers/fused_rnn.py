@@ -3,7 +3,8 @@
 `tf.GradientTape` through a `tf.while_loop` records every intermediate of
 every step and, in the backward loop, accumulates the recurrent-kernel
 gradient step by step. Here the forward loop saves a few "residuals" per
-step (the activated gates, kept as separate tensors: no copies), and the
+step (activated gates, or, for the LSTM, the gate derivatives' factors
+already multiplied out, so the backward step is two products), and the
 backward loop (backpropagation through time) only does the gate
 derivatives (TF's fused `SigmoidGrad` / `TanhGrad`) and one
 `dz_t @ recurrent_kernelᵀ` per step. The weight gradient is then a single
