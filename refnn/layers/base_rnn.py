@@ -231,6 +231,9 @@ class BaseRNNCell(keras.layers.Layer):
         activations only: their derivatives are written out by hand)."""
         return False
 
+    # Per-step gradient tensors returned by `fused_step_grad`.
+    num_dz = 1
+
     def fused_inputs(self):
         """`(project, params)` for the fused path: the input projection
         `x -> zx` and the recurrent weights; by default `project_inputs`

@@ -328,7 +328,7 @@ def _recurrence(
 
             xs = residuals if d_outputs is None else (d_outputs, *residuals)
             xs = xs if mask is None else xs + (mask,)
-            n_dz = getattr(cell, "num_dz", 1)
+            n_dz = cell.num_dz
             d_init, dz = _loop(
                 back_step, d_final, xs, n_dz, reverse=True, unroll=unroll
             )
