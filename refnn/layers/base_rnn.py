@@ -233,6 +233,9 @@ class BaseRNNCell(keras.layers.Layer):
 
     # Per-step gradient tensors returned by `fused_step_grad`.
     num_dz = 1
+    # Under XLA, unroll the fused loop when a batch slice has at least this
+    # many rows (`None`: never); see `fused_rnn.default_unroll`.
+    xla_unroll_min_rows = None
 
     def fused_inputs(self):
         """`(project, params)` for the fused path: the input projection
@@ -324,9 +327,8 @@ class BaseRNN(keras.layers.Layer):
     use_fused_gradient = True
     # Hand-written path only: how many independent batch slices run in
     # parallel (None: one per core, see `fused_rnn.num_chains`), and
-    # whether to unroll the time loop (None: static sequences of up to
-    # `fused_rnn.UNROLL_MAX_STEPS` steps outside XLA; `unroll=True` in the
-    # constructor forces it).
+    # whether to unroll the time loop (None: `fused_rnn.default_unroll`;
+    # `unroll=True` in the constructor forces it).
     fused_chains = None
     fused_unroll = None
 

@@ -140,16 +140,47 @@ def in_xla_context():
     """Whether the graph being traced will be compiled by XLA.
 
     `tf.function(jit_compile=True)` (Keras's `jit_compile=True`) traces
-    inside an XLA control-flow context. XLA compiles a `tf.while_loop`
-    into a tight loop already, while an unrolled backward pass makes it
-    emit much slower code (measured: 2x slower training), so `unroll=None`
-    keeps the loop there.
+    inside an XLA control-flow context, where `default_unroll` decides
+    differently.
     """
     import tensorflow as tf
     from tensorflow.python.ops import control_flow_util
 
     graph = tf.compat.v1.get_default_graph()
     return control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
+def default_unroll(cell, steps, rows):
+    """Whether `fused_recurrence(unroll=None)` writes the steps out.
+
+    Outside XLA: for static sequences of up to `UNROLL_MAX_STEPS` steps
+    (no per-step loop bookkeeping in the TensorFlow executor).
+
+    Under XLA a `tf.while_loop` is already a tight loop, but on CPU each
+    per-step write of a residual into its `(T, ...)` buffer (a
+    dynamic-update-slice) costs about 1 ns per element, measured: 18 µs
+    per step for a `(32, 512)` block, against 3 µs for an elementwise op on
+    it. Unrolled, the residuals are plain values and nothing is written per
+    step. Whether that pays depends on the cell (its
+    `xla_unroll_min_rows`, `None` for never) and on the rows per batch
+    slice. Measured (`train_on_batch`, 64 steps, 128 units, 2 cores): the
+    LSTM with 32 rows per slice trains in 16.5 ms unrolled against 23.5 ms
+    looped (64 rows: 26.9 against 50.4 ms; 16 rows: 7.7 against 5.5 ms);
+    the GRU is slower unrolled at every size tried. Unrolling makes the XLA
+    compilation longer (LSTM: about 4 s for 64 steps, 9 s for 128, against
+    under 1 s).
+
+    Args:
+        cell: the refnn cell.
+        steps: static sequence length, or `None`.
+        rows: static rows per batch slice, or `None`.
+    """
+    if steps is None or steps > UNROLL_MAX_STEPS:
+        return False
+    if not in_xla_context():
+        return True
+    min_rows = cell.xla_unroll_min_rows
+    return min_rows is not None and rows is not None and rows >= min_rows
 
 
 def fused_recurrence(
@@ -183,8 +214,8 @@ def fused_recurrence(
         params: tuple of recurrent weights (`None` entries allowed).
         rec_mask: `None` or `(B, units)` recurrent dropout mask.
         unroll: write the steps out in the graph instead of a
-            `tf.while_loop` (needs a static `T`). `None`: when `T` is
-            static and at most `UNROLL_MAX_STEPS`.
+            `tf.while_loop` (needs a static `T`). `None`: see
+            `default_unroll`.
         chains: number of batch slices; `None`: `num_chains(B)`.
         return_outputs: `False` when only the final states are used (a
             layer without `return_sequences`): the per-step outputs are
@@ -200,20 +231,17 @@ def fused_recurrence(
     """
     import tensorflow as tf
 
-    steps = zx.shape[0]
+    steps, batch = zx.shape[0], zx.shape[1]
+    if chains is None:
+        chains = num_chains(batch)
     if unroll is None:
-        unroll = (
-            steps is not None
-            and steps <= UNROLL_MAX_STEPS
-            and not in_xla_context()
-        )
+        rows = None if batch is None else batch // chains
+        unroll = default_unroll(cell, steps, rows)
     if unroll and steps is None:
         raise ValueError(
             "unroll=True needs a static sequence length, got a sequence "
             f"of shape {tuple(zx.shape)}."
         )
-    if chains is None:
-        chains = num_chains(zx.shape[1])
     # Read variables once, outside the custom-gradient function.
     params = tuple(None if p is None else tf.identity(p) for p in params)
     if chains == 1:
@@ -223,7 +251,6 @@ def fused_recurrence(
             cell, zx, mask, states, params, rec_mask, unroll, return_outputs
         )
 
-    batch = zx.shape[1]
     if batch is None:
         batch = tf.shape(zx)[1]
     size = batch // chains

@@ -68,6 +68,10 @@ class LSTMCell(BaseRNNCell):
     """
 
     num_gates = 4
+    # Its residuals are large (a `(B, 4 * units)` block per step): under
+    # XLA the unrolled recurrence is faster from 32 rows per batch slice
+    # (measured, see `fused_rnn.default_unroll`).
+    xla_unroll_min_rows = 32
 
     def __init__(
         self,

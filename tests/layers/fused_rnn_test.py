@@ -156,25 +156,75 @@ class FusedRecurrenceModesTest(TestCase):
         self.assertFalse(fused_rnn.in_xla_context())  # eager
 
     def test_jit_compiled_training_matches_keras(self):
-        # Under XLA the loop is kept (not unrolled) and still equal.
+        # Under XLA the GRU keeps the loop; the LSTM is unrolled from
+        # `xla_unroll_min_rows` rows per slice (lowered here to reach it
+        # with small shapes). Both are still equal to Keras.
         rng = np.random.default_rng(14)
         x = rng.normal(size=(6, 5, 3)).astype("float32")
-        ours, theirs = copy_pair(
-            GRU, keras.layers.GRU, dict(units=4, return_sequences=True), x
-        )
-        ours.fused_chains = 2
+        for ours_cls, keras_cls in [
+            (GRU, keras.layers.GRU),
+            (LSTM, keras.layers.LSTM),
+        ]:
+            ours, theirs = copy_pair(
+                ours_cls, keras_cls, dict(units=4, return_sequences=True), x
+            )
+            ours.fused_chains = 2
+            if ours_cls is LSTM:
+                ours.cell.xla_unroll_min_rows = 3
+            unrolled = []
 
-        def grads(layer):
-            @tf.function(jit_compile=True)
-            def fn(t):
-                with tf.GradientTape() as tape:
-                    tape.watch(t)
-                    y = tf.reduce_sum(tf.sin(as_list(layer(t))[0]))
-                return tape.gradient(y, [t, *layer.trainable_variables])
+            def grads(layer):
+                @tf.function(jit_compile=True)
+                def fn(t):
+                    if layer is ours:
+                        unrolled.append(
+                            fused_rnn.default_unroll(layer.cell, 5, 3)
+                        )
+                    with tf.GradientTape() as tape:
+                        tape.watch(t)
+                        y = tf.reduce_sum(tf.sin(as_list(layer(t))[0]))
+                    return tape.gradient(y, [t, *layer.trainable_variables])
 
-            return [g.numpy() for g in fn(tf.constant(x))]
+                graph = fn.get_concrete_function(tf.constant(x)).graph
+                loops = [
+                    op
+                    for op in graph.get_operations()
+                    if op.type in ("While", "StatelessWhile")
+                ]
+                return [g.numpy() for g in fn(tf.constant(x))], loops
 
-        self.assertAllClose(grads(ours), grads(theirs), atol=1e-5)
+            with self.subTest(layer=ours_cls.__name__):
+                ours_grads, ours_loops = grads(ours)
+                self.assertAllClose(ours_grads, grads(theirs)[0], atol=1e-5)
+                self.assertEqual(unrolled, [ours_cls is LSTM])
+                # Forward and backward loops of 2 slices, or none.
+                self.assertEqual(len(ours_loops), 0 if ours_cls is LSTM else 4)
+
+    def test_default_unroll_policy(self):
+        lstm, gru = LSTM(4).cell, GRU(4).cell
+        seen = {}
+
+        def probe(key):
+            for name, cell in [("lstm", lstm), ("gru", gru)]:
+                seen[key, name] = [
+                    fused_rnn.default_unroll(cell, steps, rows)
+                    for steps, rows in [
+                        (64, 32),
+                        (64, 16),
+                        (None, 32),
+                        (129, 64),
+                    ]
+                ]
+            return tf.constant(0.0)
+
+        tf.function(lambda: probe("graph"))()
+        tf.function(lambda: probe("xla"), jit_compile=True)()
+        # Outside XLA: any static length up to UNROLL_MAX_STEPS (128).
+        self.assertEqual(seen["graph", "lstm"], [True, True, False, False])
+        self.assertEqual(seen["graph", "gru"], [True, True, False, False])
+        # Under XLA: the LSTM from 32 rows per slice, the GRU never.
+        self.assertEqual(seen["xla", "lstm"], [True, False, False, False])
+        self.assertEqual(seen["xla", "gru"], [False, False, False, False])
 
     def test_unroll_needs_a_static_length(self):
         layer = SimpleRNN(3, unroll=True)
