@@ -140,41 +140,61 @@ class GRUCell(BaseRNNCell):
             and self.recurrent_activation is keras.activations.sigmoid
         )
 
+    def fused_inputs(self):
+        if not self.reset_after or self.bias is None:
+            return super().fused_inputs()
+        # The recurrent bias of the update and reset gates is added to the
+        # input bias once (inside the projection matmul) instead of at
+        # every step; only the candidate's, which the reset gate scales,
+        # stays in the step.
+        u = self.units
+        bias = ops.convert_to_tensor(self.bias)
+        zeros = ops.zeros((u,), bias.dtype)
+        input_bias = bias[0] + ops.concatenate([bias[1, : 2 * u], zeros])
+        kernel = ops.convert_to_tensor(self.kernel)
+
+        def project(x):
+            return self.project_inputs(x, (kernel, input_bias))
+
+        recurrent_kernel = ops.convert_to_tensor(self.recurrent_kernel)
+        return project, (recurrent_kernel, bias[1, 2 * u :])
+
     def fused_step(self, zx, states, params, rec_mask=None):
+        u = self.units
         h_prev = states[0]
         h = h_prev if rec_mask is None else h_prev * rec_mask
-        x_z, x_r, x_h = ops.split(zx, 3, axis=-1)
+        x_zr, x_h = ops.split(zx, [2 * u], axis=-1)
         if self.reset_after:
-            kernel, rec_bias = params
-            inner = ops.matmul(h, kernel)  # (B, 3 * units)
-            if rec_bias is not None:
-                inner = inner + rec_bias
-            r_z, r_r, r_h = ops.split(inner, 3, axis=-1)
-            z, r = ops.sigmoid(x_z + r_z), ops.sigmoid(x_r + r_r)
+            kernel, rec_bias_h = params  # rec_bias_h: candidate part only
+            r_zr, r_h = ops.split(ops.matmul(h, kernel), [2 * u], axis=-1)
+            if rec_bias_h is not None:
+                r_h = r_h + rec_bias_h
+            # One sigmoid for both gates.
+            z, r = ops.split(ops.sigmoid(x_zr + r_zr), 2, axis=-1)
             n = ops.tanh(x_h + r * r_h)
-            residual = [z, r, n, r_h, h_prev]
+            extra = r_h
         else:
             kernel_zr, kernel_h = params
-            r_z, r_r = ops.split(ops.matmul(h, kernel_zr), 2, axis=-1)
-            z, r = ops.sigmoid(x_z + r_z), ops.sigmoid(x_r + r_r)
+            z, r = ops.split(
+                ops.sigmoid(x_zr + ops.matmul(h, kernel_zr)), 2, axis=-1
+            )
             n = ops.tanh(x_h + ops.matmul(r * h, kernel_h))
-            residual = [z, r, n, h_prev]
-        h_new = z * h_prev + (1.0 - z) * n
-        return (h_new,), tuple(residual)
+            extra = h
+        # z·h + (1 − z)·n written as n + z·(h − n): one op fewer, and the
+        # backward step needs h − n anyway.
+        diff = h_prev - n
+        return (n + z * diff,), (z, r, n, extra, diff)
 
-    @property
-    def num_residuals(self):
-        return 5 if self.reset_after else 4
+    num_residuals = 5
 
     def fused_step_grad(self, d_states, residual, grad_params, rec_mask):
         dh = d_states[0]
+        z, r, n, extra, diff = residual
+        dhz = dh * z  # also the direct path to h_{t-1}
+        d_az = sigmoid_grad(z, dh * diff)  # update gate
+        d_an = tanh_grad(n, dh - dhz)  # candidate: dh·(1 − z)
         if self.reset_after:
-            z, r, n, r_h, h_prev = residual
-        else:
-            z, r, n, h_prev = residual
-        d_az = sigmoid_grad(z, dh * (h_prev - n))  # update gate
-        d_an = tanh_grad(n, dh * (1.0 - z))  # candidate
-        if self.reset_after:
+            r_h = extra
             (kernel_t,) = grad_params[:1]
             d_ar = sigmoid_grad(r, d_an * r_h)  # reset gate
             # ∂E/∂inner = [z, r, h-part of the recurrent matmul] and the
@@ -183,15 +203,16 @@ class GRUCell(BaseRNNCell):
             dz = (d_inner, d_an)
             dh_rec = ops.matmul(d_inner, kernel_t)
         else:
+            h = extra  # h_{t-1}, after recurrent dropout
             kernel_zr_t, kernel_h_t = grad_params
-            h = h_prev if rec_mask is None else h_prev * rec_mask
             d_rh = ops.matmul(d_an, kernel_h_t)  # ∂E/∂(r * h)
             d_ar = sigmoid_grad(r, d_rh * h)
-            dz = ops.concatenate([d_az, d_ar, d_an], axis=-1)
-            dh_rec = d_rh * r + ops.matmul(dz[:, : 2 * self.units], kernel_zr_t)
+            d_zr = ops.concatenate([d_az, d_ar], axis=-1)
+            dz = ops.concatenate([d_zr, d_an], axis=-1)
+            dh_rec = d_rh * r + ops.matmul(d_zr, kernel_zr_t)
         if rec_mask is not None:
             dh_rec = dh_rec * rec_mask
-        return dz, (dh * z + dh_rec,)
+        return dz, (dhz + dh_rec,)
 
     @property
     def num_dz(self):
@@ -203,10 +224,10 @@ class GRUCell(BaseRNNCell):
         if self.reset_after:
             d_inner, d_an = dz  # (T, B, 3 * units), (T, B, units)
             d_zx = ops.concatenate([d_inner[..., : 2 * u], d_an], -1)
-            d_bias = None
+            d_bias_h = None
             if params[1] is not None:
-                d_bias = ops.sum(d_inner, axis=(0, 1))
-            return d_zx, (flat_matmul_t(h_prev, d_inner), d_bias)
+                d_bias_h = ops.sum(d_inner[..., 2 * u :], axis=(0, 1))
+            return d_zx, (flat_matmul_t(h_prev, d_inner), d_bias_h)
         r = residuals[1]
         return dz, (
             flat_matmul_t(h_prev, dz[..., : 2 * u]),
