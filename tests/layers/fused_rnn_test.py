@@ -33,49 +33,13 @@ MODES = [(False, 1), (True, 1), (False, 3), (True, 3)]
 
 
 class FusedRecurrenceModesTest(TestCase):
-    def test_every_mode_matches_keras(self):
-        rng = np.random.default_rng(11)
-        x = rng.normal(size=(7, 5, 3)).astype("float32")
-        h0 = rng.normal(size=(7, 4)).astype("float32")
-        mask = padded_mask(7, 5)
+    def assert_every_mode_matches(self, kwargs, x, h0, mask, **labels):
+        """Each layer of `LAYERS` built with `kwargs`, in every mode of
+        `MODES`, with and without `mask`, equals Keras (outputs, states,
+        gradients)."""
         for (ours_cls, keras_cls, extra), (unroll, chains) in itertools.product(
             LAYERS, MODES
         ):
-            kwargs = dict(
-                units=4,
-                return_sequences=True,
-                return_state=True,
-                go_backwards=True,
-                **extra,
-            )
-            ours, theirs = copy_pair(ours_cls, keras_cls, kwargs, x)
-            ours.fused_unroll, ours.fused_chains = unroll, chains
-            states = [h0] * len(ours.state_size)
-            for m in [None, mask]:
-                with self.subTest(
-                    layer=ours_cls.__name__,
-                    **extra,
-                    unroll=unroll,
-                    chains=chains,
-                    mask=m is not None,
-                ):
-                    assert_layer_matches(
-                        self, ours, theirs, x, initial_state=states, mask=m
-                    )
-
-    def test_last_output_only_and_no_bias_match_keras(self):
-        # Without `return_sequences` the per-step outputs are never stacked
-        # (the output is the final state, zeros for a fully masked row);
-        # without a bias the input projection has no row of ones.
-        rng = np.random.default_rng(14)
-        x = rng.normal(size=(7, 5, 3)).astype("float32")
-        h0 = rng.normal(size=(7, 4)).astype("float32")
-        mask = padded_mask(7, 5)
-        for (ours_cls, keras_cls, extra), (
-            unroll,
-            chains,
-        ), use_bias in itertools.product(LAYERS, MODES, [True, False]):
-            kwargs = dict(units=4, return_state=True, use_bias=use_bias)
             ours, theirs = copy_pair(
                 ours_cls, keras_cls, {**kwargs, **extra}, x
             )
@@ -87,12 +51,34 @@ class FusedRecurrenceModesTest(TestCase):
                     **extra,
                     unroll=unroll,
                     chains=chains,
-                    use_bias=use_bias,
                     mask=m is not None,
+                    **labels,
                 ):
                     assert_layer_matches(
                         self, ours, theirs, x, initial_state=states, mask=m
                     )
+
+    def test_every_mode_matches_keras(self):
+        rng = np.random.default_rng(11)
+        x = rng.normal(size=(7, 5, 3)).astype("float32")
+        h0 = rng.normal(size=(7, 4)).astype("float32")
+        kwargs = dict(
+            units=4, return_sequences=True, return_state=True, go_backwards=True
+        )
+        self.assert_every_mode_matches(kwargs, x, h0, padded_mask(7, 5))
+
+    def test_last_output_only_and_no_bias_match_keras(self):
+        # Without `return_sequences` the per-step outputs are never stacked
+        # (the output is the final state, zeros for a fully masked row);
+        # without a bias the input projection has no row of ones.
+        rng = np.random.default_rng(14)
+        x = rng.normal(size=(7, 5, 3)).astype("float32")
+        h0 = rng.normal(size=(7, 4)).astype("float32")
+        for use_bias in [True, False]:
+            kwargs = dict(units=4, return_state=True, use_bias=use_bias)
+            self.assert_every_mode_matches(
+                kwargs, x, h0, padded_mask(7, 5), use_bias=use_bias
+            )
 
     def test_dropout_slices_match_autodiff(self):
         # The recurrent-dropout mask is cut into the same slices as the
