@@ -26,7 +26,11 @@ class LSTM(BaseRNN):
     written by hand with the recurrent-kernel gradient as one matmul over
     all steps, and the batch runs as independent slices, one per core
     (`refnn/layers/fused_rnn.py`). Compiles with
-    `jit_compile=True`; runs under JAX through `keras.ops.scan`.
+    `jit_compile=True`; runs under JAX through `keras.ops.scan`. On CPU,
+    training is fastest with `model.compile(..., jit_compile=True)`
+    (Keras's default `"auto"` leaves XLA off on machines without a GPU):
+    about 1.8× Keras's LSTM, against about 1.15× without XLA (README,
+    Benchmarks).
 
     Args:
         units: positive integer, dimensionality of the output space.
