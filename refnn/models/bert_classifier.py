@@ -85,9 +85,16 @@ class BertClassifier(keras.Model):
 
     def serving_signatures(self):
         """`serving_default`: `token_ids` -> `probabilities`, `label`."""
+        from refnn.export.validation import check_token_ids
+
+        n = self.encoder.vocabulary_size
+
+        def serve(token_ids):
+            return self.serve(check_token_ids(token_ids, n, "token_ids"))
+
         return {
             "serving_default": (
-                self.serve,
+                serve,
                 {"token_ids": ((None, None), "int32")},
             )
         }

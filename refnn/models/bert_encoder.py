@@ -145,9 +145,17 @@ class BertEncoder(keras.Model):
     def serving_signatures(self):
         """`serving_default`: `token_ids` -> `sequence_output`,
         `pooled_output` (variable batch and length)."""
+        from refnn.export.validation import check_token_ids
+
+        n = self.vocabulary_size
+
+        def serve(token_ids):
+            ids = check_token_ids(token_ids, n, "token_ids")
+            return self(ids, training=False)
+
         return {
             "serving_default": (
-                lambda token_ids: self(token_ids, training=False),
+                serve,
                 {"token_ids": ((None, None), "int32")},
             )
         }

@@ -100,10 +100,19 @@ class BertMaskedLM(keras.Model):
     def serving_signatures(self):
         """`serving_default`: `token_ids`, `mask_positions` -> `logits`
         and `predicted_ids` at the masked positions."""
+        from refnn.export.validation import check_token_ids
+
         ids = ((None, None), "int32")
+        n = self.encoder.vocabulary_size
+
+        def serve(token_ids, mask_positions):
+            return self.serve(
+                check_token_ids(token_ids, n, "token_ids"), mask_positions
+            )
+
         return {
             "serving_default": (
-                self.serve,
+                serve,
                 {"token_ids": ids, "mask_positions": ids},
             )
         }

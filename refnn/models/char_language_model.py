@@ -141,9 +141,16 @@ class CharLanguageModel(keras.Model):
     def serving_signatures(self):
         if not self.built:  # e.g. only `sample` was called so far
             self(ops.ones((1, 1), dtype="int32"))
+        from refnn.export.validation import check_token_ids
+
+        n = self.tokenizer.vocabulary_size
+
+        def serve(token_ids):
+            return self.serve(check_token_ids(token_ids, n, "token_ids"))
+
         return {
             "serving_default": (
-                self.serve,
+                serve,
                 {"token_ids": ((None, None), "int32")},
             )
         }

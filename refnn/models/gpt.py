@@ -419,14 +419,30 @@ class GPT(keras.Model):
         * `generate`: `prompt_ids` `(batch, length)` int32 and
           `max_new_tokens` int32 scalar -> `token_ids`, greedy decoding
           with the KV cache, the whole loop inside the graph.
+
+        Out-of-range ids (negative or >= `vocabulary_size`) and a negative
+        `max_new_tokens` fail with ``InvalidArgument`` naming the input.
         """
+        from refnn.export.validation import check_non_negative, check_token_ids
+
+        n = self.vocabulary_size
+
+        def serve(token_ids):
+            return self.serve(check_token_ids(token_ids, n, "token_ids"))
+
+        def generate(prompt_ids, max_new_tokens):
+            return self.serve_generate(
+                check_token_ids(prompt_ids, n, "prompt_ids"),
+                check_non_negative(max_new_tokens, "max_new_tokens"),
+            )
+
         return {
             "serving_default": (
-                self.serve,
+                serve,
                 {"token_ids": ((None, None), "int32")},
             ),
             "generate": (
-                self.serve_generate,
+                generate,
                 {
                     "prompt_ids": ((None, None), "int32"),
                     "max_new_tokens": ((), "int32"),

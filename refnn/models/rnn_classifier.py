@@ -176,9 +176,16 @@ class RNNClassifier(keras.Model):
         return self._lookup_table
 
     def serving_signatures(self):
+        from refnn.export.validation import check_token_ids
+
+        n = self.vocabulary_size
+
+        def serve(token_ids):
+            return self.serve(check_token_ids(token_ids, n, "token_ids"))
+
         sigs = {
             "serving_default": (
-                self.serve,
+                serve,
                 {"token_ids": ((None, None), "int32")},
             )
         }

@@ -236,11 +236,27 @@ class Seq2Seq(keras.Model):
             one = ops.ones((1, 1), dtype="int32")
             self({"encoder_inputs": one, "decoder_inputs": one})
         self._source_table()
+        from refnn.export.validation import check_token_ids
+
+        n_src = self.source_tokenizer.vocabulary_size
+        n_tgt = self.target_tokenizer.vocabulary_size
+
+        def serve(encoder_inputs):
+            return self.serve(
+                check_token_ids(encoder_inputs, n_src, "encoder_inputs")
+            )
+
+        def serve_logits(encoder_inputs, decoder_inputs):
+            return self.serve_logits(
+                check_token_ids(encoder_inputs, n_src, "encoder_inputs"),
+                check_token_ids(decoder_inputs, n_tgt, "decoder_inputs"),
+            )
+
         return {
-            "serving_default": (self.serve, {"encoder_inputs": ids}),
+            "serving_default": (serve, {"encoder_inputs": ids}),
             "translate": (self.serve_text, {"text": ((None,), "string")}),
             "teacher_forcing": (
-                self.serve_logits,
+                serve_logits,
                 {"encoder_inputs": ids, "decoder_inputs": ids},
             ),
         }

@@ -382,11 +382,27 @@ class Transformer(keras.Model):
         """`serving_default`: `encoder_inputs` -> greedy `token_ids`
         (KV-cached loop in the graph); `teacher_forcing`: `encoder_inputs`,
         `decoder_inputs` -> `logits`. Batch and lengths are variable."""
+        from refnn.export.validation import check_token_ids
+
         ids = ((None, None), "int32")
+        n_enc = self.encoder_vocabulary_size
+        n_dec = self.decoder_vocabulary_size
+
+        def serve(encoder_inputs):
+            return self.serve(
+                check_token_ids(encoder_inputs, n_enc, "encoder_inputs")
+            )
+
+        def serve_logits(encoder_inputs, decoder_inputs):
+            return self.serve_logits(
+                check_token_ids(encoder_inputs, n_enc, "encoder_inputs"),
+                check_token_ids(decoder_inputs, n_dec, "decoder_inputs"),
+            )
+
         return {
-            "serving_default": (self.serve, {"encoder_inputs": ids}),
+            "serving_default": (serve, {"encoder_inputs": ids}),
             "teacher_forcing": (
-                self.serve_logits,
+                serve_logits,
                 {"encoder_inputs": ids, "decoder_inputs": ids},
             ),
         }

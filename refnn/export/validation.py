@@ -1,0 +1,68 @@
+"""Input checks that run inside exported signatures (core TF ops only).
+
+A SavedModel is served by programs that never import refnn (TF Serving,
+KServe), so the checks a model's inputs need live in the graph itself:
+`check_token_ids` makes an out-of-range id an ``InvalidArgument`` error that
+names the input and the allowed range, where an embedding lookup would
+otherwise wrap a negative id to the last row (``-1`` -> the last token) or
+crash on an id past the table.
+"""
+
+import tensorflow as tf
+
+
+def check_token_ids(token_ids, vocabulary_size, name="token_ids"):
+    """Returns `token_ids` after checking ``0 <= id < vocabulary_size``.
+
+    Usable inside a `tf.function` (a serving signature): the check is a
+    `tf.debugging` assertion, so a request with a bad id fails with
+    ``InvalidArgumentError`` (HTTP 400 / gRPC INVALID_ARGUMENT under TF
+    Serving) instead of returning a silently wrong answer.
+
+    Args:
+        token_ids: an integer tensor of any shape.
+        vocabulary_size: the number of token ids the model knows (int).
+        name: the input's name, quoted in the error message.
+
+    Returns:
+        `token_ids`, with the check as a control dependency.
+
+    Raises:
+        tf.errors.InvalidArgumentError: an id outside
+            ``[0, vocabulary_size)`` (at run time).
+        ValueError: `vocabulary_size` is not a positive integer.
+    """
+    if (
+        isinstance(vocabulary_size, bool)
+        or not isinstance(vocabulary_size, int)
+        or vocabulary_size < 1
+    ):
+        raise ValueError(
+            "vocabulary_size must be a positive integer, got "
+            f"{vocabulary_size!r}."
+        )
+    ids = tf.convert_to_tensor(token_ids)
+    if not ids.dtype.is_integer:
+        raise TypeError(
+            f"{name} must be an integer tensor, got dtype {ids.dtype.name}."
+        )
+    message = f"{name} must hold token ids in [0, {vocabulary_size})"
+    low = tf.debugging.assert_non_negative(ids, message=message, summarize=8)
+    high = tf.debugging.assert_less(
+        ids,
+        tf.cast(vocabulary_size, ids.dtype),
+        message=message,
+        summarize=8,
+    )
+    with tf.control_dependencies([low, high]):
+        return tf.identity(ids)
+
+
+def check_non_negative(value, name):
+    """Returns `value` after checking it is ``>= 0`` (e.g. a length)."""
+    value = tf.convert_to_tensor(value)
+    check = tf.debugging.assert_non_negative(
+        value, message=f"{name} must be >= 0", summarize=8
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(value)
