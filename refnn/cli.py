@@ -166,152 +166,115 @@ def _cmd_train(args):
 # -- predict ----------------------------------------------------------------
 
 
-def _read_inputs(path, input_names):
-    """Returns ``(inputs dict, row_form)`` from an .npy/.npz/.json file."""
-    import numpy as np
-
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"input file {str(path)!r} not found")
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        if len(input_names) != 1:
-            raise CLIError(
-                f"an .npy file feeds one input, the endpoint has "
-                f"{input_names}; use .npz or JSON"
-            )
-        return {input_names[0]: np.load(path, allow_pickle=False)}, True
-    if suffix == ".npz":
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}, False
-    if suffix != ".json":
-        raise CLIError(
-            f"--input must be a .npy, .npz or .json file, got {str(path)!r}"
-        )
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise CLIError(
-            f"malformed JSON in {str(path)!r}: {e.msg} at line {e.lineno} "
-            f"column {e.colno}"
-        ) from None
-    return _json_to_inputs(payload, input_names)
-
-
-def _json_to_inputs(payload, input_names):
-    import numpy as np
-
-    if isinstance(payload, list):
-        payload = {"instances": payload}
-    if not isinstance(payload, dict):
-        raise CLIError(
-            'JSON input must be a list of rows, {"instances": [...]} or '
-            f'{{"inputs": ...}}, got a {type(payload).__name__}'
-        )
-    if ("instances" in payload) == ("inputs" in payload):
-        raise CLIError(
-            "JSON input must have exactly one of the keys 'instances' or "
-            f"'inputs', got keys {sorted(payload)}"
-        )
-    if "instances" in payload:
-        rows = payload["instances"]
-        if not isinstance(rows, list) or not rows:
-            raise CLIError("'instances' must be a non-empty list")
-        if all(isinstance(r, dict) for r in rows):
-            names = set(rows[0])
-            if any(set(r) != names for r in rows):
-                raise CLIError("every instance must have the same keys")
-            return {k: np.asarray([r[k] for r in rows]) for k in names}, True
-        if len(input_names) != 1:
-            raise CLIError(
-                f"the endpoint has inputs {input_names}: give each instance "
-                "as an object {name: value}"
-            )
-        return {input_names[0]: np.asarray(rows)}, True
-    columns = payload["inputs"]
-    if isinstance(columns, dict):
-        return {k: np.asarray(v) for k, v in columns.items()}, False
-    if len(input_names) != 1:
-        raise CLIError(
-            f"the endpoint has inputs {input_names}: 'inputs' must be an "
-            "object {name: value}"
-        )
-    return {input_names[0]: np.asarray(columns)}, False
-
-
-def _jsonable(array):
-    """A numpy array as nested lists, bytes decoded as UTF-8."""
-
-    def decode(v):
-        if isinstance(v, bytes):
-            return v.decode("utf-8", "replace")
-        if isinstance(v, list):
-            return [decode(e) for e in v]
-        return v
-
-    return decode(array.tolist())
-
-
 def _cmd_predict(args):
-    import numpy as np
-    import tensorflow as tf
-
-    from refnn.export import resolve_version
+    from refnn.serving.local import predict
 
     try:
-        model_path = resolve_version(args.path)
-    except FileNotFoundError as e:
+        response = predict(args.path, args.input, args.endpoint)
+    except ValueError as e:
         raise CLIError(str(e)) from None
-    loaded = tf.saved_model.load(str(model_path))
-    if args.endpoint not in loaded.signatures:
-        raise CLIError(
-            f"unknown endpoint {args.endpoint!r}; the export has "
-            f"{sorted(loaded.signatures)}"
-        )
-    fn = loaded.signatures[args.endpoint]
-    specs = fn.structured_input_signature[1]
-    names = sorted(specs)
-    inputs, row_form = _read_inputs(args.input, names)
-    if set(inputs) != set(names):
-        raise CLIError(
-            f"the endpoint takes inputs {names}, got {sorted(inputs)}"
-        )
-    tensors = {}
-    for name, value in inputs.items():
-        spec = specs[name]
-        try:
-            if spec.dtype == tf.string:
-                tensors[name] = tf.constant(value.astype(str))
-            else:
-                tensors[name] = tf.constant(
-                    np.asarray(value).astype(spec.dtype.as_numpy_dtype)
-                )
-        except (TypeError, ValueError) as e:
-            raise CLIError(
-                f"input {name!r} cannot be read as {spec.dtype.name}: {e}"
-            ) from None
-        if not spec.shape.is_compatible_with(tensors[name].shape):
-            raise CLIError(
-                f"input {name!r} must have shape {spec.shape.as_list()} "
-                f"(None = any), got {list(tensors[name].shape)}"
-            )
-    outputs = {k: v.numpy() for k, v in fn(**tensors).items()}
-    if row_form:
-        n = min(len(v) for v in outputs.values()) if outputs else 0
-        if len(outputs) == 1:
-            (only,) = outputs.values()
-            response = {"predictions": _jsonable(only)}
-        else:
-            response = {
-                "predictions": [
-                    {k: _jsonable(v[i]) for k, v in outputs.items()}
-                    for i in range(n)
-                ]
-            }
-    else:
-        response = {"outputs": {k: _jsonable(v) for k, v in outputs.items()}}
     print(json.dumps(response))
     return 0
+
+
+# -- serve ------------------------------------------------------------------
+
+
+def _cmd_serve(args):
+    from refnn.serving.server import serve
+
+    return serve(args)
+
+
+def _add_serve_parser(sub):
+    serve = sub.add_parser(
+        "serve",
+        help="serve savedmodels/ with TF Serving's REST and gRPC APIs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="""\
+Serves every NAME/VERSION/ SavedModel under the MODEL_BASE_DIRs (default:
+savedmodels/) with TensorFlow Serving's REST and gRPC APIs; flags are named
+like tensorflow_model_server's.
+
+REST (--rest-api-port):
+  GET  /v1/models/NAME[/versions/N|/labels/L]            model_version_status
+  GET  /v1/models/NAME[/versions/N|/labels/L]/metadata   signature defs
+  POST /v1/models/NAME[/versions/N|/labels/L]:predict    {"instances": ...}
+                                                          or {"inputs": ...}
+  GET  /monitoring/prometheus/metrics                    Prometheus metrics
+gRPC (--port): tensorflow.serving.PredictionService (Predict,
+  GetModelMetadata, Classify, Regress) and ModelService (GetModelStatus).
+
+The highest version of each model is served (see --model-config-file for
+other policies and labels); versions appearing on or vanishing from disk are
+loaded/unloaded every --file-system-poll-wait-seconds with no failed
+request. A version that fails to load is reported in its status while the
+others serve. Errors are {"error": "..."} with TF Serving's HTTP statuses.
+SIGTERM/SIGINT: stop accepting, finish requests in flight, exit.
+
+example:
+  refnn serve savedmodels --rest-api-port 8501 --port 8500
+  curl -d '{"instances": [[0.1, 0.2, 0.3, 0.4]]}' \\
+      http://127.0.0.1:8501/v1/models/NAME:predict
+""",
+    )
+    serve.add_argument(
+        "model_base_dirs",
+        nargs="*",
+        metavar="MODEL_BASE_DIR",
+        help="a model folder (holding 1/, 2/, ...) or a folder of them "
+        "(default: savedmodels)",
+    )
+    serve.add_argument(
+        "--model-config-file",
+        default=None,
+        help="TF Serving's ModelServerConfig text file: names, base paths, "
+        "model_version_policy (latest N / all / specific), version_labels",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address")
+    serve.add_argument(
+        "--rest-api-port", type=int, default=8501, help="REST port"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8500, help="gRPC port (0: no gRPC)"
+    )
+    serve.add_argument(
+        "--file-system-poll-wait-seconds",
+        type=float,
+        default=2.0,
+        help="how often to look for new/removed versions (0: never)",
+    )
+    serve.add_argument(
+        "--max-request-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="larger request bodies get HTTP 413 / gRPC RESOURCE_EXHAUSTED "
+        "(0: no limit)",
+    )
+    serve.add_argument(
+        "--enable-batching",
+        action="store_true",
+        help="run rows of concurrent requests to one signature as one batch",
+    )
+    serve.add_argument("--max-batch-size", type=int, default=32)
+    serve.add_argument(
+        "--batch-timeout-micros",
+        type=int,
+        default=1000,
+        help="how long a batch waits to fill up",
+    )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="one JSON line per request on stderr",
+    )
+    serve.add_argument(
+        "--shutdown-grace-seconds",
+        type=float,
+        default=10.0,
+        help="on SIGTERM, how long requests in flight may take to finish",
+    )
+    serve.set_defaults(func=_cmd_serve)
 
 
 def _cmd_export(args):
@@ -418,7 +381,12 @@ def build_parser():
     predict = sub.add_parser("predict", help="run an exported SavedModel")
     predict.add_argument("path", help="savedmodels/NAME/VERSION (or NAME)")
     predict.add_argument("--input", required=True, help=".npy, .npz or .json")
-    predict.add_argument("--endpoint", default="serving_default")
+    predict.add_argument(
+        "--endpoint",
+        default=None,
+        help="the signature to run (default: the JSON's signature_name, "
+        "else serving_default)",
+    )
     predict.set_defaults(func=_cmd_predict)
 
     export = sub.add_parser(
@@ -433,6 +401,8 @@ def build_parser():
         default=Path(os.environ.get("REFNN_SAVEDMODELS", "savedmodels")),
     )
     export.set_defaults(func=_cmd_export)
+
+    _add_serve_parser(sub)
 
     show = sub.add_parser("show", help="list an export's signatures")
     show.add_argument("path")

@@ -1,0 +1,174 @@
+"""``refnn predict``: one request against an export, without a server.
+
+Reads ``.npy`` / ``.npz`` arrays or TF Serving's REST JSON and answers with
+the same JSON as ``refnn serve`` (the shared `refnn.serving.contract`), so
+the same input file gives the same answer offline and over HTTP. Every
+problem (missing, empty, truncated or corrupt export; unreadable input;
+ragged rows; a value the input cannot take) is a `ValueError` with one
+clear line.
+"""
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from refnn.serving import contract
+from refnn.serving.errors import ServingError
+
+
+def load_export(path):
+    """A loaded `Servable` for ``NAME/VERSION`` (or ``NAME``: its newest)."""
+    from refnn.serving.manager import Servable, versions_on_disk
+
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"no SavedModel found at {str(path)!r}.")
+    if not (path / "saved_model.pb").exists():
+        versions = versions_on_disk(path)
+        if not versions:
+            raise ValueError(
+                f"no SavedModel found at {str(path)!r}: expected "
+                "saved_model.pb or version folders (1/, 2/, ...)."
+            )
+        path = path / str(versions[-1])
+    version = int(path.name) if path.name.isdigit() else 0
+    servable = Servable(path.parent.name, version, path).load()
+    if servable.error is not None:
+        code, message = servable.error
+        raise ValueError(
+            f"cannot load the SavedModel at {str(path)!r} ({code}): {message}"
+        )
+    return servable
+
+
+def _array_for(name, array, spec):
+    """A numpy input cast to the signature's dtype when that loses nothing."""
+    if spec.dtype == "string":
+        if array.dtype.kind not in "OSU":
+            raise ValueError(
+                f"input {name!r} must hold strings, got dtype {array.dtype}."
+            )
+        return np.array(
+            [v.encode() if isinstance(v, str) else v for v in array.ravel()],
+            dtype=object,
+        ).reshape(array.shape)
+    target = np.dtype(spec.dtype)
+    kind = array.dtype.kind
+    if kind == "O" or kind in "SU":
+        raise ValueError(
+            f"input {name!r} must be {spec.dtype}, got dtype {array.dtype}."
+        )
+    if target.kind in "iu" and kind not in "iu":
+        raise ValueError(
+            f"input {name!r} takes integers ({spec.dtype}), got dtype "
+            f"{array.dtype}."
+        )
+    return array.astype(target)
+
+
+def _check_file(path):
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"input file {str(path)!r} not found.")
+    if path.suffix.lower() not in (".npy", ".npz", ".json"):
+        raise ValueError(
+            f"--input must be a .npy, .npz or .json file, got {str(path)!r}."
+        )
+    return path
+
+
+def read_arrays(path, specs):
+    """``(inputs, row_form)`` from an ``.npy`` (one input, rows) or
+    ``.npz`` (named inputs, columns) file, cast to the signature's dtypes
+    when that loses nothing."""
+    path = _check_file(path)
+    suffix = path.suffix.lower()
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if suffix == ".npy":
+            arrays = {None: loaded}
+        else:
+            with loaded:
+                arrays = {k: loaded[k] for k in loaded.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(
+            f"{str(path)!r} is not a readable {suffix} file: {e}"
+        ) from None
+    if None in arrays:
+        if len(specs) != 1:
+            raise ValueError(
+                f"an .npy file feeds one input, the signature has "
+                f"{sorted(specs)}; use .npz or JSON."
+            )
+        arrays = {next(iter(specs)): arrays[None]}
+    unknown = sorted(set(arrays) - set(specs))
+    if unknown:
+        raise ValueError(
+            f"unknown input {unknown[0]!r} in {str(path)!r}; the "
+            f"signature takes {sorted(specs)}."
+        )
+    return (
+        {k: _array_for(k, a, specs[k]) for k, a in arrays.items()},
+        suffix == ".npy",
+    )
+
+
+def read_json(path):
+    """The decoded JSON request in `path` (a list of rows -> instances)."""
+    path = _check_file(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"malformed JSON in {str(path)!r}: {e}") from None
+    return {"instances": payload} if isinstance(payload, list) else payload
+
+
+def predict(export_path, input_path, endpoint=None):
+    """Runs one request; returns the TF Serving-style response dict.
+
+    Args:
+        export_path: ``savedmodels/NAME/VERSION`` or ``savedmodels/NAME``.
+        input_path: a ``.npy``, ``.npz`` or ``.json`` file.
+        endpoint: the signature; default: the JSON's ``signature_name`` or
+            ``serving_default``.
+
+    Raises:
+        ValueError: with one line saying what is wrong.
+    """
+    from refnn.serving.service import check_inputs
+
+    servable = load_export(export_path)
+
+    def signature(name):
+        if name not in servable.signatures:
+            raise ValueError(
+                f"unknown endpoint {name!r}; the export has "
+                f"{sorted(servable.signatures)}"
+            )
+        return servable.signatures[name]
+
+    try:
+        if Path(input_path).suffix.lower() == ".json":
+            payload = read_json(input_path)
+            if isinstance(payload, dict) and endpoint:
+                named = payload.get("signature_name")
+                if named and named != endpoint:
+                    raise ValueError(
+                        f"--endpoint {endpoint!r} and the JSON's "
+                        f"signature_name {named!r} disagree."
+                    )
+                payload = {**payload, "signature_name": endpoint}
+            request = contract.parse_predict(
+                payload, lambda s: signature(s).inputs
+            )
+            sig = signature(request.signature_name)
+            inputs, row_form = request.inputs, request.row_form
+        else:
+            sig = signature(endpoint or contract.DEFAULT_SIGNATURE)
+            inputs, row_form = read_arrays(input_path, sig.inputs)
+        check_inputs(sig, inputs)
+        return contract.format_predict(sig(inputs), row_form)
+    except ServingError as e:
+        raise ValueError(e.message) from None
