@@ -1,6 +1,7 @@
 """Versions: TF Serving's config file, labels, hot reload under traffic,
 request batching, and a graceful SIGTERM."""
 
+import shutil
 import threading
 import time
 
@@ -58,9 +59,10 @@ def _probabilities(base, version):
     return out["probabilities"].numpy()[0]
 
 
-def test_hot_reload_without_failed_requests(live):
-    base, srv, helpers = live
-    v1 = _probabilities(base, 1)
+def _switch_under_traffic(srv, change, old, new, clients=4):
+    """Runs `change()` while `clients` threads predict; returns the answers
+    seen, in order, after checking none failed and each was `old` or
+    `new` (never a wrong one), the last ones `new`."""
     seen, failures = [], []
     stop = threading.Event()
 
@@ -75,16 +77,15 @@ def test_hot_reload_without_failed_requests(live):
                     np.array(r.json()["predictions"][0]["probabilities"])
                 )
 
-    threads = [threading.Thread(target=client) for _ in range(4)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
         t.start()
     try:
         time.sleep(1.0)
-        helpers.build_mlp(base, seed=1)  # writes mlp/2 atomically
-        v2 = _probabilities(base, 2)
+        change()
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if seen and np.allclose(seen[-1], v2, atol=1e-6):
+            if seen and np.allclose(seen[-1], new, atol=1e-6):
                 break
             time.sleep(0.1)
         time.sleep(0.5)
@@ -94,16 +95,50 @@ def test_hot_reload_without_failed_requests(live):
             t.join(timeout=60)
     assert not failures, failures[:3]
     assert len(seen) > 10
-    assert not np.allclose(v1, v2, atol=1e-3)
-    is_v1 = [np.allclose(s, v1, atol=1e-6) for s in seen]
-    is_v2 = [np.allclose(s, v2, atol=1e-6) for s in seen]
-    assert all(a or b for a, b in zip(is_v1, is_v2))  # never a wrong answer
-    assert is_v1[0] and is_v2[-1]
-    # After the switch only version 2 answers.
-    assert all(is_v2[is_v2.index(True) + 4 * 5 :])
+    is_old = [np.allclose(s, old, atol=1e-6) for s in seen]
+    is_new = [np.allclose(s, new, atol=1e-6) for s in seen]
+    assert all(a or b for a, b in zip(is_old, is_new))  # never a wrong answer
+    assert is_old[0] and is_new[-1]
+    # Once the new version answers, the old one stops (requests already in
+    # flight at the switch aside).
+    assert all(is_new[is_new.index(True) + 5 * clients :])
+
+
+def test_hot_reload_without_failed_requests(live):
+    base, srv, helpers = live
+    v1 = _probabilities(base, 1)
+    state = {}
+
+    def publish():  # writes mlp/2 atomically, as export_savedmodel does
+        helpers.build_mlp(base, seed=1)
+        state["v2"] = _probabilities(base, 2)
+
+    # v2 is only known once exported: compare against it afterwards.
+    helpers_v2 = _probabilities_of_seed(helpers, base, seed=1)
+    _switch_under_traffic(srv, publish, v1, helpers_v2)
+    np.testing.assert_allclose(state["v2"], helpers_v2, rtol=0, atol=1e-6)
+    assert not np.allclose(v1, helpers_v2, atol=1e-3)
     status = httpx.get(f"{srv.url}/v1/models/live").json()
     assert status["model_version_status"][0]["version"] == "2"
     assert status["model_version_status"][0]["state"] == "AVAILABLE"
+
+
+def test_removed_version_is_unloaded_without_failed_requests(live):
+    base, srv, helpers = live
+    v1, v2 = _probabilities(base, 1), _probabilities(base, 2)
+    _switch_under_traffic(
+        srv, lambda: shutil.rmtree(base / "mlp" / "2"), v2, v1
+    )
+    status = httpx.get(f"{srv.url}/v1/models/live").json()
+    assert [s["version"] for s in status["model_version_status"]] == ["1"]
+
+
+def _probabilities_of_seed(helpers, base, seed):
+    """The answer a model exported with `seed` gives (exported elsewhere)."""
+    path = helpers.build_mlp(base / "elsewhere", seed=seed)
+    loaded = tf.saved_model.load(str(path))
+    out = loaded.signatures["serving_default"](features=tf.constant(ROW))
+    return out["probabilities"].numpy()[0]
 
 
 def test_specific_policy_and_label(live):
