@@ -46,16 +46,33 @@ def check_token_ids(token_ids, vocabulary_size, name="token_ids"):
         raise TypeError(
             f"{name} must be an integer tensor, got dtype {ids.dtype.name}."
         )
-    message = f"{name} must hold token ids in [0, {vocabulary_size})"
-    low = tf.debugging.assert_non_negative(ids, message=message, summarize=8)
-    high = tf.debugging.assert_less(
+    return _check_range(
         ids,
-        tf.cast(vocabulary_size, ids.dtype),
-        message=message,
-        summarize=8,
+        vocabulary_size,
+        f"{name} must hold token ids in [0, {vocabulary_size})",
+    )
+
+
+def check_positions(positions, token_ids, name="mask_positions"):
+    """Returns `positions` after checking each indexes into `token_ids`'
+    sequence axis: ``0 <= p < sequence_length`` (a gather would otherwise
+    wrap a negative position or fail on a position past the end)."""
+    positions = tf.convert_to_tensor(positions)
+    length = tf.shape(token_ids)[1]
+    return _check_range(
+        positions,
+        length,
+        f"{name} must hold positions in [0, sequence_length of token_ids)",
+    )
+
+
+def _check_range(values, upper, message):
+    low = tf.debugging.assert_non_negative(values, message=message, summarize=8)
+    high = tf.debugging.assert_less(
+        values, tf.cast(upper, values.dtype), message=message, summarize=8
     )
     with tf.control_dependencies([low, high]):
-        return tf.identity(ids)
+        return tf.identity(values)
 
 
 def check_non_negative(value, name):

@@ -100,14 +100,15 @@ class BertMaskedLM(keras.Model):
     def serving_signatures(self):
         """`serving_default`: `token_ids`, `mask_positions` -> `logits`
         and `predicted_ids` at the masked positions."""
-        from refnn.export.validation import check_token_ids
+        from refnn.export.validation import check_positions, check_token_ids
 
         ids = ((None, None), "int32")
         n = self.encoder.vocabulary_size
 
         def serve(token_ids, mask_positions):
             return self.serve(
-                check_token_ids(token_ids, n, "token_ids"), mask_positions
+                check_token_ids(token_ids, n, "token_ids"),
+                check_positions(mask_positions, token_ids, "mask_positions"),
             )
 
         return {

@@ -5,7 +5,11 @@ import pytest
 import tensorflow as tf
 
 from refnn.export import export_savedmodel
-from refnn.export.validation import check_non_negative, check_token_ids
+from refnn.export.validation import (
+    check_non_negative,
+    check_positions,
+    check_token_ids,
+)
 from refnn.models.gpt import GPT
 
 
@@ -62,3 +66,23 @@ def test_gpt_export_rejects_ids_outside_vocabulary(tmp_path):
             )
     with pytest.raises(tf.errors.InvalidArgumentError, match="max_new_tokens"):
         generate(prompt_ids=tf.constant([[1]]), max_new_tokens=tf.constant(-1))
+
+
+def test_positions_must_index_the_sequence():
+    fn = tf.function(
+        lambda ids, pos: tf.gather(
+            ids, check_positions(pos, ids), batch_dims=1
+        ),
+        input_signature=[
+            tf.TensorSpec((None, None), tf.int32),
+            tf.TensorSpec((None, None), tf.int32),
+        ],
+    )
+    ids = tf.constant([[7, 8, 9]])
+    np.testing.assert_array_equal(fn(ids, tf.constant([[2, 0]])), [[9, 7]])
+    for bad in (-1, 3):
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=r"mask_positions must hold positions in \[0, sequence_length",
+        ):
+            fn(ids, tf.constant([[bad]]))
