@@ -12,6 +12,10 @@ from tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
+
 TIMEOUT = 60
 
 

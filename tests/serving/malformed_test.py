@@ -10,7 +10,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tensorflow as tf
+
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
 
 CORPUS = json.loads(
     (Path(__file__).parent / "malformed_requests.json").read_text()

@@ -9,6 +9,9 @@ import tensorflow as tf
 
 from refnn.cli import main
 
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
 
 def _run(capsys, *argv):
     status = main(["predict", *map(str, argv)])

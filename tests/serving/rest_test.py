@@ -12,6 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
+
 ROWS = np.array([[0.1, 0.2, 0.3, 0.4], [1.0, -2.0, 0.5, 3.0]], "float32")
 
 

@@ -4,6 +4,11 @@ import threading
 import time
 
 import httpx
+import pytest
+
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
 
 ROW = [[0.1, 0.2, 0.3, 0.4]]
 

@@ -10,6 +10,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+# Real server subprocesses: slow, still run by make test.
+pytestmark = pytest.mark.large
+
+
 ROW = [[0.3, -0.2, 1.5, 0.7]]
 
 
