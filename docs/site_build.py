@@ -296,10 +296,7 @@ def tutorial_page(path, executed):
         if printed.strip():
             parts.append(_fence(_clip(printed), "text"))
         for figure in cell.metadata.get("refnn", {}).get("figures", []):
-            parts.append(
-                f"![{name}: {figure}](figures/{name}/{figure})\n"
-                f"{{ loading=lazy }}\n"
-            )
+            parts.append(f"![{name}: {figure}](figures/{name}/{figure})\n")
     return "\n".join(parts)
 
 
