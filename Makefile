@@ -41,3 +41,35 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
+
+## -- Documentation: notebooks, the site and its browser test ---------------
+## `make notebooks` writes build/notebooks/NN_topic.ipynb from tutorials/;
+## `make docs` runs them in quick mode (cached in build/tutorials/) and
+## builds the site into site/ (open site/index.html). `make test` also
+## installs the docs extra and Chromium for tests/docs/.
+DOCS_STAMP := $(VENV)/.refnn-docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+.PHONY: docs-setup notebooks docs chromium
+docs-setup: $(DOCS_STAMP)
+
+notebooks: docs-setup
+	$(PY) docs/site_build.py notebooks
+
+docs: docs-setup
+	$(PY) docs/site_build.py site
+
+## Debian's chromium + chromedriver for the browser test. Where they cannot be
+## installed the test fails and says why; it is never skipped.
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; \
+	then echo "chromium: $$(chromium --version)"; \
+	else (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	     echo "WARNING: could not install chromium + chromium-driver;" \
+	          "tests/docs/site_test.py will fail"; fi
+
+test: docs-setup chromium

@@ -54,10 +54,26 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 @_register
 def sigmoid(x):
-    """Sigmoid σ(x) = 1 / (1 + e^-x), output in (0, 1).
+    r"""Sigmoid σ(x) = 1 / (1 + e^-x), output in (0, 1).
+
+    \[
+    \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad
+    \sigma'(x) = \sigma(x)\,\big(1 - \sigma(x)\big) \le \tfrac{1}{4}
+    \]
 
     Computed as 1 / (1 + e^-x) for x ≥ 0 and e^x / (1 + e^x) for x < 0, so
     the exponent is never positive and nothing overflows.
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        σ(x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in sigmoid(np.array([-2.0, 0.0, 2.0]))]
+    [0.1192, 0.5, 0.8808]
 
     References:
         seed 002, "Sigmoid Functions".
@@ -71,10 +87,26 @@ def sigmoid(x):
 
 @_register
 def tanh(x):
-    """Hyperbolic tangent (e^x − e^-x) / (e^x + e^-x), output in (−1, 1).
+    r"""Hyperbolic tangent (e^x − e^-x) / (e^x + e^-x), output in (−1, 1).
+
+    \[
+    \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}, \qquad
+    \tanh'(x) = 1 - \tanh^2(x)
+    \]
 
     Evaluated as (1 − e^-2|x|) / (1 + e^-2|x|) with the sign of x, using
     `expm1` so that small inputs keep full precision.
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        tanh(x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in tanh(np.array([-1.0, 0.0, 1.0]))]
+    [-0.7616, 0.0, 0.7616]
 
     References:
         seed 002, "Hyperbolic Tangent".
@@ -88,7 +120,23 @@ def tanh(x):
 
 @_register
 def relu(x):
-    """Rectified linear unit: x if x ≥ 0 else 0.
+    r"""Rectified linear unit: x if x ≥ 0 else 0.
+
+    \[
+    \operatorname{relu}(x) = \max(0, x), \qquad
+    \operatorname{relu}'(x) = \mathbb{1}[x > 0]
+    \]
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        max(0, x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [float(v) for v in relu(np.array([-2.0, 0.0, 3.0]))]
+    [0.0, 0.0, 3.0]
 
     References:
         seed 002, "Rectified Linear Unit (ReLU)".
@@ -99,7 +147,24 @@ def relu(x):
 
 @_register
 def leaky_relu(x, negative_slope=0.2):
-    """Leaky ReLU: x if x > 0 else αx (α = `negative_slope`, as keras).
+    r"""Leaky ReLU: x if x > 0 else αx (α = `negative_slope`, as keras).
+
+    \[
+    f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}
+    \]
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+        negative_slope: α, the slope for x ≤ 0 (keras's default 0.2).
+
+    Returns:
+        f(x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in leaky_relu(np.array([-1.0, 2.0]))]
+    [-0.2, 2.0]
 
     References:
         seed 002, "Activation Functions" (Modern Variants).
@@ -110,7 +175,25 @@ def leaky_relu(x, negative_slope=0.2):
 
 @_register
 def elu(x, alpha=1.0):
-    """Exponential linear unit: x if x > 0 else α(e^x − 1).
+    r"""Exponential linear unit: x if x > 0 else α(e^x − 1).
+
+    \[
+    \operatorname{elu}(x) =
+    \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases}
+    \]
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+        alpha: α, the value elu approaches for x → −∞ is −α.
+
+    Returns:
+        elu(x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in elu(np.array([-1.0, 2.0]))]
+    [-0.6321, 2.0]
 
     References:
         seed 002, "Activation Functions" (Modern Variants).
@@ -122,7 +205,24 @@ def elu(x, alpha=1.0):
 
 @_register
 def selu(x):
-    """Scaled ELU: λ·elu(x, α) with the self-normalizing constants.
+    r"""Scaled ELU: λ·elu(x, α) with the self-normalizing constants.
+
+    \[
+    \operatorname{selu}(x) = \lambda
+    \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0 \end{cases},
+    \quad \alpha \approx 1.6733,\ \lambda \approx 1.0507
+    \]
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        selu(x), a tensor of the shape of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in selu(np.array([-1.0, 1.0]))]
+    [-1.1113, 1.0507]
 
     References:
         seed 002, "Activation Functions" (Modern Variants).
@@ -132,10 +232,27 @@ def selu(x):
 
 @_register
 def softmax(x, axis=-1):
-    """Softmax e^(z_i) / Σ_j e^(z_j) along `axis`; outputs sum to 1.
+    r"""Softmax e^(z_i) / Σ_j e^(z_j) along `axis`; outputs sum to 1.
+
+    \[
+    \operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}
+    \]
 
     The maximum along `axis` is subtracted first (the ratio is unchanged),
     so no exponent is positive.
+
+    Args:
+        x: a tensor or array of scores (logits) z.
+        axis: the axis the probabilities sum to 1 along (the last).
+
+    Returns:
+        A tensor of the shape of `x` with probabilities.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [round(float(v), 4) for v in softmax(np.array([0.0, np.log(3.0)]))]
+    [0.25, 0.75]
 
     References:
         seed 002, "Multi-Class Classification and Softmax".
@@ -147,13 +264,39 @@ def softmax(x, axis=-1):
 
 @_register
 def linear(x):
-    """Identity activation f(x) = x."""
+    r"""Identity activation f(x) = x (f′ = 1).
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        `x` as a tensor.
+
+    Example:
+
+    >>> [float(v) for v in linear([-1.0, 2.0])]
+    [-1.0, 2.0]
+    """
     return ops.convert_to_tensor(x)
 
 
 @_register
 def step(x):
-    """Heaviside step used by the perceptron: 1.0 if x ≥ 0 else 0.0.
+    r"""Heaviside step used by the perceptron: 1.0 if x ≥ 0 else 0.0.
+
+    \[
+    \operatorname{step}(x) = \mathbb{1}[x \ge 0]
+    \]
+
+    Args:
+        x: a tensor or array of pre-activations z, any shape.
+    Returns:
+        A tensor of 0.0 and 1.0 of the shape and dtype of `x`.
+
+    Example:
+
+    >>> import numpy as np
+    >>> [float(v) for v in step(np.array([-0.5, 0.0, 2.0]))]
+    [0.0, 1.0, 1.0]
 
     References:
         seed 002, "Perceptron Algorithm" (ŷ = step(w₁x₁ + w₂x₂ + b)).

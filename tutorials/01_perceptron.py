@@ -101,83 +101,79 @@ def plot_progression(x, y, start, boundaries, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("01_perceptron", argv)
-    keras.utils.set_random_seed(0)
-    n = 40 if args.quick else 200
-    x, y = make_blobs(n)
+args = refnn.tutorials.parse_args("01_perceptron")
+keras.utils.set_random_seed(0)
+n = 40 if args.quick else 200
+x, y = make_blobs(n)
 
-    model = Perceptron(learning_rate=0.1)
-    model.compile()
-    # A deliberately wrong start, as in the seed's picture: the line
-    # −x₁ + x₂ + 1 = 0, almost perpendicular to a good one.
-    model.build((None, 2))
-    model.kernel.assign([-1.0, 1.0])
-    model.bias.assign(1.0)
-    start = (np.array([-1.0, 1.0]), 1.0)
-    history = model.fit(
-        x,
-        y,
-        batch_size=1,
-        epochs=20,
-        callbacks=[StopWhenNoMistakes()],
-        verbose=0,
-    )
-    mistakes = history.history["mistakes"]
-    print("mistakes per epoch:", [int(m) for m in mistakes])
+model = Perceptron(learning_rate=0.1)
+model.compile()
+# A deliberately wrong start, as in the seed's picture: the line
+# −x₁ + x₂ + 1 = 0, almost perpendicular to a good one.
+model.build((None, 2))
+model.kernel.assign([-1.0, 1.0])
+model.bias.assign(1.0)
+start = (np.array([-1.0, 1.0]), 1.0)
+history = model.fit(
+    x,
+    y,
+    batch_size=1,
+    epochs=20,
+    callbacks=[StopWhenNoMistakes()],
+    verbose=0,
+)
+mistakes = history.history["mistakes"]
+print("mistakes per epoch:", [int(m) for m in mistakes])
 
-    """
-    The first epoch makes a few mistakes; each one moves the line. Once an
-    epoch goes by without a mistake the line separates the data and stays
-    put. The dotted lines are the boundaries after each epoch, the solid one
-    the final boundary.
-    """
+"""
+The first epoch makes a few mistakes; each one moves the line. Once an
+epoch goes by without a mistake the line separates the data and stays
+put. The dotted lines are the boundaries after each epoch, the solid one
+the final boundary.
+"""
 
-    plot_progression(
-        x, y, start, model.boundaries_, args.out / "perceptron_progression.png"
-    )
-    predictions = model.predict(x, verbose=0)[:, 0]
-    accuracy = float(np.mean(predictions == y))
-    print(f"refnn Perceptron training accuracy: {accuracy:.3f}")
+plot_progression(
+    x, y, start, model.boundaries_, args.out / "perceptron_progression.png"
+)
+predictions = model.predict(x, verbose=0)[:, 0]
+accuracy = float(np.mean(predictions == y))
+print(f"refnn Perceptron training accuracy: {accuracy:.3f}")
 
-    """
-    ## Comparison with scikit-learn
+"""
+## Comparison with scikit-learn
 
-    scikit-learn's `Perceptron` runs the same rule (with α = 1 and a
-    shuffled order); on separable data both reach 100%.
-    """
+scikit-learn's `Perceptron` runs the same rule (with α = 1 and a
+shuffled order); on separable data both reach 100%.
+"""
 
-    sk = SkPerceptron(random_state=0).fit(x, y)
-    sk_accuracy = float(sk.score(x, y))
-    print(f"sklearn Perceptron training accuracy: {sk_accuracy:.3f}")
+sk = SkPerceptron(random_state=0).fit(x, y)
+sk_accuracy = float(sk.score(x, y))
+print(f"sklearn Perceptron training accuracy: {sk_accuracy:.3f}")
 
-    """
-    ## Export for TF Serving
+"""
+## Export for TF Serving
 
-    The export's `serving_default` takes `features` (batch, 2) and returns
-    `label` (int) and `score` (w·x + b).
-    """
+The export's `serving_default` takes `features` (batch, 2) and returns
+`label` (int) and `score` (w·x + b).
+"""
 
-    path = export_savedmodel(
-        model, "01_perceptron_blobs", base_dir=args.savedmodels
-    )
-    print("exported to", path)
+path = export_savedmodel(
+    model, "01_perceptron_blobs", base_dir=args.savedmodels
+)
+print("exported to", path)
 
-    assert accuracy == 1.0, (
-        f"the perceptron should separate separable blobs, got training "
-        f"accuracy {accuracy} after {len(mistakes)} epochs"
-    )
-    refnn.tutorials.report(
-        model="Perceptron",
-        dataset="blobs",
-        metric="train_accuracy",
-        value=accuracy,
-        export=path,
-        sklearn_accuracy=sk_accuracy,
-        epochs=len(mistakes),
-        first_epoch_mistakes=int(mistakes[0]),
-    )
-
-
-if __name__ == "__main__":
-    main()
+assert accuracy == 1.0, (
+    f"the perceptron should separate separable blobs, got training "
+    f"accuracy {accuracy} after {len(mistakes)} epochs"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="Perceptron",
+    dataset="blobs",
+    metric="train_accuracy",
+    value=accuracy,
+    export=path,
+    sklearn_accuracy=sk_accuracy,
+    epochs=len(mistakes),
+    first_epoch_mistakes=int(mistakes[0]),
+)

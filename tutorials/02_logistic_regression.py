@@ -124,143 +124,138 @@ def plot_descent(x, y, lines, log_loss, mistakes, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("02_logistic_regression", argv)
-    keras.utils.set_random_seed(0)
-    n = 100 if args.quick else 200
-    epochs = 8 if args.quick else 15
-    x, y = make_overlapping(n)
+args = refnn.tutorials.parse_args("02_logistic_regression")
+keras.utils.set_random_seed(0)
+n = 100 if args.quick else 200
+epochs = 8 if args.quick else 15
+x, y = make_overlapping(n)
 
-    """
-    ## Gradient descent steps on 2-D data
+"""
+## Gradient descent steps on 2-D data
 
-    Plain SGD with α = 0.1 on mini-batches of 16 points: each step is the
-    seed's w ← w + α/m Σ (y − ŷ) x. Starting from a wrong line, the first
-    steps turn it quickly (the badly classified points have y − ŷ close to
-    ±1), later steps only refine it. The log-loss goes down every epoch.
-    """
+Plain SGD with α = 0.1 on mini-batches of 16 points: each step is the
+seed's w ← w + α/m Σ (y − ŷ) x. Starting from a wrong line, the first
+steps turn it quickly (the badly classified points have y − ŷ close to
+±1), later steps only refine it. The log-loss goes down every epoch.
+"""
 
-    model = LogisticRegression()
-    model.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
-    # Start from a wrong line, −x₁ + x₂ + 1 = 0, to watch the steps turn it.
-    model.build((None, 2))
-    model.kernel.assign([[-1.0], [1.0]])
-    model.bias.assign([1.0])
-    recorder = RecordLines()
-    history = model.fit(
-        x, y, batch_size=16, epochs=epochs, callbacks=[recorder], verbose=0
-    )
-    log_loss = history.history["loss"]
-    accuracy_2d = history.history["accuracy"][-1]
-    print("log-loss per epoch:", np.round(log_loss, 3).tolist())
+model = LogisticRegression()
+model.compile(keras.optimizers.SGD(0.1), metrics=["accuracy"])
+# Start from a wrong line, −x₁ + x₂ + 1 = 0, to watch the steps turn it.
+model.build((None, 2))
+model.kernel.assign([[-1.0], [1.0]])
+model.bias.assign([1.0])
+recorder = RecordLines()
+history = model.fit(
+    x, y, batch_size=16, epochs=epochs, callbacks=[recorder], verbose=0
+)
+log_loss = history.history["loss"]
+accuracy_2d = history.history["accuracy"][-1]
+print("log-loss per epoch:", np.round(log_loss, 3).tolist())
 
-    """
-    ## The perceptron on the same data
+"""
+## The perceptron on the same data
 
-    On overlapping data the perceptron never runs out of mistakes: its
-    line keeps jumping, and the number of mistakes does not settle. The
-    log-loss, in contrast, decreases smoothly, because every point
-    contributes a little, not only the misclassified ones.
-    """
+On overlapping data the perceptron never runs out of mistakes: its
+line keeps jumping, and the number of mistakes does not settle. The
+log-loss, in contrast, decreases smoothly, because every point
+contributes a little, not only the misclassified ones.
+"""
 
-    perceptron = Perceptron(learning_rate=0.1, record_boundaries=False)
-    p_history = perceptron.fit(
-        x, y.astype("float32"), batch_size=1, epochs=epochs, verbose=0
-    )
-    mistakes = p_history.history["mistakes"]
-    print("perceptron mistakes per epoch:", [int(m) for m in mistakes])
-    plot_descent(
-        x,
-        y,
-        recorder.lines,
-        log_loss,
-        mistakes,
-        args.out / "logistic_regression_descent.png",
-    )
+perceptron = Perceptron(learning_rate=0.1, record_boundaries=False)
+p_history = perceptron.fit(
+    x, y.astype("float32"), batch_size=1, epochs=epochs, verbose=0
+)
+mistakes = p_history.history["mistakes"]
+print("perceptron mistakes per epoch:", [int(m) for m in mistakes])
+plot_descent(
+    x,
+    y,
+    recorder.lines,
+    log_loss,
+    mistakes,
+    args.out / "logistic_regression_descent.png",
+)
 
-    """
-    Probabilities vs hard labels: a point near the line, like (0, 0), gets
-    a probability not far from 0.5 from logistic regression, and points
-    far from it get probabilities near 0 or 1; the perceptron only ever
-    says 0 or 1.
-    """
+"""
+Probabilities vs hard labels: a point near the line, like (0, 0), gets
+a probability not far from 0.5 from logistic regression, and points
+far from it get probabilities near 0 or 1; the perceptron only ever
+says 0 or 1.
+"""
 
-    probe = np.array([[2.0, 2.0], [0.0, 0.0], [-2.0, -2.0]], "float32")
-    probs = model.predict(probe, verbose=0)[:, 0]
-    hard = perceptron.predict(probe, verbose=0)[:, 0]
-    for point, p, h in zip(probe, probs, hard):
-        print(f"x = {point}: P(y=1) = {p:.3f}, perceptron label = {int(h)}")
+probe = np.array([[2.0, 2.0], [0.0, 0.0], [-2.0, -2.0]], "float32")
+probs = model.predict(probe, verbose=0)[:, 0]
+hard = perceptron.predict(probe, verbose=0)[:, 0]
+for point, p, h in zip(probe, probs, hard):
+    print(f"x = {point}: P(y=1) = {p:.3f}, perceptron label = {int(h)}")
 
-    """
-    ## Softmax regression on digits
+"""
+## Softmax regression on digits
 
-    With K classes the model has K scores z = xW + b and
-    softmax(z)_i = e^(z_i) / Σ_j e^(z_j). The error is the multi-class
-    cross-entropy and the gradient has the same form with one-hot y:
-    ∂E/∂W = −1/m Xᵀ(Y − Ŷ). We train on scikit-learn's 8×8 digits (shipped
-    with scikit-learn: no download), pixels scaled to [0, 1], with SGD and
-    momentum this time: the optimizer is the compiled one.
-    """
+With K classes the model has K scores z = xW + b and
+softmax(z)_i = e^(z_i) / Σ_j e^(z_j). The error is the multi-class
+cross-entropy and the gradient has the same form with one-hot y:
+∂E/∂W = −1/m Xᵀ(Y − Ŷ). We train on scikit-learn's 8×8 digits (shipped
+with scikit-learn: no download), pixels scaled to [0, 1], with SGD and
+momentum this time: the optimizer is the compiled one.
+"""
 
-    digits = load_digits()
-    features = (digits.data / 16.0).astype("float32")
-    x_train, x_test, y_train, y_test = train_test_split(
-        features,
-        digits.target,
-        test_size=0.25,
-        random_state=0,
-        stratify=digits.target,
-    )
-    softmax_model = LogisticRegression(num_classes=10)
-    softmax_model.compile(
-        keras.optimizers.SGD(0.5, momentum=0.9), metrics=["accuracy"]
-    )
-    softmax_model.fit(
-        x_train,
-        y_train,
-        batch_size=32,
-        epochs=3 if args.quick else 10,
-        verbose=2,
-    )
-    result = softmax_model.evaluate(x_test, y_test, verbose=0, return_dict=True)
-    test_accuracy = float(result["accuracy"])
-    print(f"digits test accuracy: {test_accuracy:.3f}")
+digits = load_digits()
+features = (digits.data / 16.0).astype("float32")
+x_train, x_test, y_train, y_test = train_test_split(
+    features,
+    digits.target,
+    test_size=0.25,
+    random_state=0,
+    stratify=digits.target,
+)
+softmax_model = LogisticRegression(num_classes=10)
+softmax_model.compile(
+    keras.optimizers.SGD(0.5, momentum=0.9), metrics=["accuracy"]
+)
+softmax_model.fit(
+    x_train,
+    y_train,
+    batch_size=32,
+    epochs=3 if args.quick else 10,
+    verbose=2,
+)
+result = softmax_model.evaluate(x_test, y_test, verbose=0, return_dict=True)
+test_accuracy = float(result["accuracy"])
+print(f"digits test accuracy: {test_accuracy:.3f}")
 
-    """
-    ## Export for TF Serving
+"""
+## Export for TF Serving
 
-    `serving_default`: `features` (batch, 64) → `probabilities` (batch, 10)
-    and `label` (the argmax class).
-    """
+`serving_default`: `features` (batch, 64) → `probabilities` (batch, 10)
+and `label` (the argmax class).
+"""
 
-    path = export_savedmodel(
-        softmax_model,
-        "02_logistic_regression_digits",
-        base_dir=args.savedmodels,
-    )
-    print("exported to", path)
+path = export_savedmodel(
+    softmax_model,
+    "02_logistic_regression_digits",
+    base_dir=args.savedmodels,
+)
+print("exported to", path)
 
-    assert log_loss[-1] < log_loss[0], (
-        f"gradient descent should lower the log-loss, got {log_loss}"
-    )
-    assert probs[0] > 0.9 > probs[1] > 0.1 > probs[2], (
-        f"probabilities should grow with the distance from the line, "
-        f"got {probs}"
-    )
-    assert test_accuracy >= 0.9, (
-        f"softmax regression should reach 90% on digits, got {test_accuracy}"
-    )
-    refnn.tutorials.report(
-        model="LogisticRegression",
-        dataset="digits",
-        metric="test_accuracy",
-        value=test_accuracy,
-        export=path,
-        blobs_accuracy=float(accuracy_2d),
-        final_log_loss=float(log_loss[-1]),
-        perceptron_last_epoch_mistakes=int(mistakes[-1]),
-    )
-
-
-if __name__ == "__main__":
-    main()
+assert log_loss[-1] < log_loss[0], (
+    f"gradient descent should lower the log-loss, got {log_loss}"
+)
+assert probs[0] > 0.9 > probs[1] > 0.1 > probs[2], (
+    f"probabilities should grow with the distance from the line, got {probs}"
+)
+assert test_accuracy >= 0.9, (
+    f"softmax regression should reach 90% on digits, got {test_accuracy}"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="LogisticRegression",
+    dataset="digits",
+    metric="test_accuracy",
+    value=test_accuracy,
+    export=path,
+    blobs_accuracy=float(accuracy_2d),
+    final_log_loss=float(log_loss[-1]),
+    perceptron_last_epoch_mistakes=int(mistakes[-1]),
+)

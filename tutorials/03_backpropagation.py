@@ -40,6 +40,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
@@ -197,13 +198,27 @@ def plot_xor(model, path):
     gx, gy = np.meshgrid(grid, grid)
     points = np.stack([gx.ravel(), gy.ravel()], axis=1)
     probs = np.asarray(model.predict(points, verbose=0)).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    ax.contourf(gx, gy, probs, levels=20, cmap="RdBu_r", alpha=0.8)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    region = ax.contourf(
+        gx, gy, probs, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.8
+    )
+    fig.colorbar(region, ax=ax, label="P(y = 1), the MLP's output ŷ")
     ax.contour(gx, gy, probs, levels=[0.5], colors="k")
-    colors = np.where(XOR_Y.ravel() == 1, "tab:red", "tab:blue")
-    ax.scatter(*XOR_X.T, c=colors, s=120, edgecolors="k")
+    for label, color in ((1, "tab:red"), (0, "tab:blue")):
+        mask = XOR_Y.ravel() == label
+        ax.scatter(
+            *XOR_X[mask].T,
+            c=color,
+            s=120,
+            edgecolors="k",
+            label=f"y = {label}",
+        )
+    ax.plot([], [], "k-", label="P = 0.5 boundary")
+    ax.set_xlabel("x₁ (input, unitless)")
+    ax.set_ylabel("x₂ (input, unitless)")
     ax.set_title("MLP on XOR: P(y = 1) and the 0.5 boundary")
-    fig.savefig(path, dpi=100)
+    ax.legend(loc="upper center", fontsize=8, framealpha=0.9)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -255,76 +270,74 @@ def train_digits(epochs, quick):
 
 def plot_loss(history, path):
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(history.history["loss"], label="train")
-    ax.plot(history.history["val_loss"], label="test")
+    epochs = np.arange(1, len(history.history["loss"]) + 1)
+    ax.plot(epochs, history.history["loss"], "o-", label="train")
+    ax.plot(epochs, history.history["val_loss"], "o-", label="test")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy + λΣW²")
+    ax.set_ylabel("cross-entropy + λΣW² (nats)")
     ax.set_title("Digits MLP trained by the δ rules")
     ax.legend()
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("03_backpropagation", argv)
-    keras.utils.set_random_seed(0)
+args = refnn.tutorials.parse_args("03_backpropagation")
+keras.utils.set_random_seed(0)
 
-    print("== The seed's worked example ==")
-    model, x, y, values = seed_example()
-    seed_ok = matches_seed(values)
-    step_W, step_w = one_fit_step(model, x, y)
-    step_ok = bool(
-        np.allclose(step_W, values["Delta_W"], atol=1e-6)
-        and np.allclose(step_w, values["Delta_w"], atol=1e-6)
-    )
+print("== The seed's worked example ==")
+model, x, y, values = seed_example()
+seed_ok = matches_seed(values)
+step_W, step_w = one_fit_step(model, x, y)
+step_ok = bool(
+    np.allclose(step_W, values["Delta_W"], atol=1e-6)
+    and np.allclose(step_w, values["Delta_w"], atol=1e-6)
+)
 
-    print("== δ rules vs tf.GradientTape ==")
-    worst = gradient_check()
+print("== δ rules vs tf.GradientTape ==")
+worst = gradient_check()
 
-    print("== XOR ==")
-    xor_model, xor_accuracy = train_xor(steps=200 if args.quick else 500)
-    plot_xor(xor_model, args.out / "xor_decision_region.png")
+print("== XOR ==")
+xor_model, xor_accuracy = train_xor(steps=200 if args.quick else 500)
+plot_xor(xor_model, args.out / "xor_decision_region.png")
 
-    print("== Digits ==")
-    digits, history, accuracy, x_test = train_digits(
-        epochs=4 if args.quick else 15, quick=args.quick
-    )
-    plot_loss(history, args.out / "digits_loss.png")
+print("== Digits ==")
+digits, history, accuracy, x_test = train_digits(
+    epochs=4 if args.quick else 15, quick=args.quick
+)
+plot_loss(history, args.out / "digits_loss.png")
 
-    """
-    ## Export for TF Serving
+"""
+## Export for TF Serving
 
-    `serving_default` takes `features` (batch, 64) and returns
-    `probabilities` (batch, 10) and `label` (batch,).
-    """
+`serving_default` takes `features` (batch, 64) and returns
+`probabilities` (batch, 10) and `label` (batch,).
+"""
 
-    path = export_savedmodel(
-        digits, "03_backpropagation_digits_mlp", base_dir=args.savedmodels
-    )
-    print("exported to", path)
+path = export_savedmodel(
+    digits, "03_backpropagation_digits_mlp", base_dir=args.savedmodels
+)
+print("exported to", path)
 
-    assert seed_ok, f"refnn's numbers differ from the seed's: {values}"
-    assert step_ok, (
-        f"one SGD(0.5) fit step moved W by {step_W} and w by {step_w}, "
-        f"expected ΔW={values['Delta_W']} and Δw={values['Delta_w']}"
-    )
-    assert worst < 1e-5, f"δ-rule gradients differ from the tape by {worst}"
-    assert xor_accuracy == 1.0, f"XOR not solved: accuracy {xor_accuracy}"
-    threshold = 0.85 if args.quick else 0.95
-    assert accuracy >= threshold, (
-        f"digits test accuracy {accuracy:.3f} below {threshold}"
-    )
-    refnn.tutorials.report(
-        model="MLP",
-        dataset="digits",
-        metric="test_accuracy",
-        value=accuracy,
-        export=path,
-        seed_example_matches=seed_ok,
-        max_grad_diff_vs_tape=worst,
-        xor_accuracy=xor_accuracy,
-    )
-
-
-if __name__ == "__main__":
-    main()
+assert seed_ok, f"refnn's numbers differ from the seed's: {values}"
+assert step_ok, (
+    f"one SGD(0.5) fit step moved W by {step_W} and w by {step_w}, "
+    f"expected ΔW={values['Delta_W']} and Δw={values['Delta_w']}"
+)
+assert worst < 1e-5, f"δ-rule gradients differ from the tape by {worst}"
+assert xor_accuracy == 1.0, f"XOR not solved: accuracy {xor_accuracy}"
+threshold = 0.85 if args.quick else 0.95
+assert accuracy >= threshold, (
+    f"digits test accuracy {accuracy:.3f} below {threshold}"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="MLP",
+    dataset="digits",
+    metric="test_accuracy",
+    value=accuracy,
+    export=path,
+    seed_example_matches=seed_ok,
+    max_grad_diff_vs_tape=worst,
+    xor_accuracy=xor_accuracy,
+)

@@ -249,63 +249,57 @@ def export(model, base_dir):
     )
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("04_optimization", argv)
-    keras.utils.set_random_seed(0)
-    x, y = load_digits(return_X_y=True)
-    n = 200 if args.quick else 500
-    x, y = (x[:n] / 16.0).astype("float32"), y[:n].astype("int32")
-    epochs = 3 if args.quick else 8
+args = refnn.tutorials.parse_args("04_optimization")
+keras.utils.set_random_seed(0)
+x, y = load_digits(return_X_y=True)
+n = 200 if args.quick else 500
+x, y = (x[:n] / 16.0).astype("float32"), y[:n].astype("int32")
+epochs = 3 if args.quick else 8
 
-    print("== Gradient-descent modes ==")
-    results = compare_modes(x, y, epochs)
-    plot_modes(results, args.out / "gd_modes.png")
+print("== Gradient-descent modes ==")
+results = compare_modes(x, y, epochs)
+plot_modes(results, args.out / "gd_modes.png")
 
-    print("== Learning-rate decay ==")
-    plot_schedules(args.out / "lr_schedules.png")
-    decayed, logged_ok = train_with_decay(x, y, epochs=2 if args.quick else 4)
+print("== Learning-rate decay ==")
+plot_schedules(args.out / "lr_schedules.png")
+decayed, logged_ok = train_with_decay(x, y, epochs=2 if args.quick else 4)
 
-    print("== Momentum ==")
-    diff = check_weighted_sum()
-    paths = {"plain GD": descend(0.0), "momentum β=0.9": descend(0.9)}
-    plot_momentum(paths, args.out / "momentum.png")
-    plain_end, momentum_end = paths["plain GD"][-1], paths["momentum β=0.9"][-1]
-    print(
-        f"plain GD ends at x={plain_end:.3f}, momentum at x={momentum_end:.3f}"
-    )
+print("== Momentum ==")
+diff = check_weighted_sum()
+paths = {"plain GD": descend(0.0), "momentum β=0.9": descend(0.9)}
+plot_momentum(paths, args.out / "momentum.png")
+plain_end, momentum_end = paths["plain GD"][-1], paths["momentum β=0.9"][-1]
+print(f"plain GD ends at x={plain_end:.3f}, momentum at x={momentum_end:.3f}")
 
-    best = results["minibatch"]["model"]
-    path = export(best, args.savedmodels)
-    print("exported to", path)
+best = results["minibatch"]["model"]
+path = export(best, args.savedmodels)
+print("exported to", path)
 
-    full, mini = (
-        results["full"]["final_loss"],
-        results["minibatch"]["final_loss"],
-    )
-    assert mini < full, (
-        f"after {epochs} epochs mini-batch GD (loss {mini:.4f}) should beat "
-        f"one full-batch step per epoch (loss {full:.4f})"
-    )
-    assert logged_ok, "LearningRateLogger did not log η₀/√(step+1)"
-    assert diff < 1e-6, f"weighted sum differs from keras SGD by {diff}"
-    assert abs(plain_end - 1.1309) < 1e-2, f"plain GD ended at {plain_end}"
-    assert abs(momentum_end + 1.3008) < 1e-2, (
-        f"momentum should reach the global minimum −1.30, got {momentum_end}"
-    )
-    accuracy = best.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
-    refnn.tutorials.report(
-        model="Sequential(Dense 32 relu, Dense 10 softmax)",
-        dataset="digits",
-        metric="train_loss_minibatch",
-        value=mini,
-        export=path,
-        train_loss_full_batch=full,
-        train_loss_stochastic=results["stochastic"]["final_loss"],
-        minibatch_train_accuracy=float(accuracy),
-        momentum_end=float(momentum_end),
-        plain_gd_end=float(plain_end),
-    )
-
-
-if __name__ == "__main__":
-    main()
+full, mini = (
+    results["full"]["final_loss"],
+    results["minibatch"]["final_loss"],
+)
+assert mini < full, (
+    f"after {epochs} epochs mini-batch GD (loss {mini:.4f}) should beat "
+    f"one full-batch step per epoch (loss {full:.4f})"
+)
+assert logged_ok, "LearningRateLogger did not log η₀/√(step+1)"
+assert diff < 1e-6, f"weighted sum differs from keras SGD by {diff}"
+assert abs(plain_end - 1.1309) < 1e-2, f"plain GD ended at {plain_end}"
+assert abs(momentum_end + 1.3008) < 1e-2, (
+    f"momentum should reach the global minimum −1.30, got {momentum_end}"
+)
+accuracy = best.evaluate(x, y, verbose=0, return_dict=True)["accuracy"]
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="Sequential(Dense 32 relu, Dense 10 softmax)",
+    dataset="digits",
+    metric="train_loss_minibatch",
+    value=mini,
+    export=path,
+    train_loss_full_batch=full,
+    train_loss_stochastic=results["stochastic"]["final_loss"],
+    minibatch_train_accuracy=float(accuracy),
+    momentum_end=float(momentum_end),
+    plain_gd_end=float(plain_end),
+)

@@ -215,60 +215,56 @@ def restarts(n, steps):
     return best, runs
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("05_regularization", argv)
-    keras.utils.set_random_seed(0)
-    x, y = load_digits(return_X_y=True)
-    x, y = (x / 16.0).astype("float32"), y.astype("int32")
-    data = ((x[:200], y[:200]), (x[200:800], y[200:800]))
-    epochs = 25 if args.quick else 60
+args = refnn.tutorials.parse_args("05_regularization")
+keras.utils.set_random_seed(0)
+x, y = load_digits(return_X_y=True)
+x, y = (x / 16.0).astype("float32"), y.astype("int32")
+data = ((x[:200], y[:200]), (x[200:800], y[200:800]))
+epochs = 25 if args.quick else 60
 
-    print("== Early stopping ==")
-    model, history, stop, restored = early_stopping(data, epochs)
-    plot_complexity(history, stop, args.out / "model_complexity.png")
+print("== Early stopping ==")
+model, history, stop, restored = early_stopping(data, epochs)
+plot_complexity(history, stop, args.out / "model_complexity.png")
 
-    print("== L1 / L2 / dropout ==")
-    table = compare_regularizers(data, 10 if args.quick else 30)
-    plot_weights(table, args.out / "weights_l1_l2.png")
+print("== L1 / L2 / dropout ==")
+table = compare_regularizers(data, 10 if args.quick else 30)
+plot_weights(table, args.out / "weights_l1_l2.png")
 
-    print("== Random restart ==")
-    xor_model, runs = restarts(n=3 if args.quick else 6, steps=250)
+print("== Random restart ==")
+xor_model, runs = restarts(n=3 if args.quick else 6, steps=250)
 
-    path = export_savedmodel(
-        model,
-        "05_regularization_digits",
-        base_dir=args.savedmodels,
-        signatures=classifier_signatures(model, 64),
-    )
-    print("exported to", path)
+path = export_savedmodel(
+    model,
+    "05_regularization_digits",
+    base_dir=args.savedmodels,
+    signatures=classifier_signatures(model, 64),
+)
+print("exported to", path)
 
-    val = history.history["val_loss"]
-    best = min(stop.monitor_history)
-    assert stop.best_epoch < len(val) - 1 and val[-1] > best, (
-        "validation error should rise after the Goldilocks point: "
-        f"best epoch {stop.best_epoch}, curve {np.round(val, 3)}"
-    )
-    assert abs(restored["loss"] - best) < 1e-4, (
-        f"restored weights give val_loss {restored['loss']}, best was {best}"
-    )
-    l1, l2 = table["L1 λ=1e-3"]["near_zero"], table["L2 λ=1e-3"]["near_zero"]
-    assert l1 > 2 * l2, f"L1 should be sparser than L2: {l1:.1%} vs {l2:.1%}"
-    kept = [r for r in runs if r["best"]][0]
-    assert kept["val_loss"] == min(r["val_loss"] for r in runs)
-    refnn.tutorials.report(
-        model="Sequential(Dense 256 relu, Dense 10 softmax)",
-        dataset="digits (200 train / 600 val)",
-        metric="val_accuracy_early_stopped",
-        value=restored["accuracy"],
-        export=path,
-        best_epoch=stop.best_epoch + 1,
-        epochs_run=len(val),
-        l1_near_zero=l1,
-        l2_near_zero=l2,
-        dropout_val_accuracy=table["dropout 0.5"]["val_accuracy"],
-        xor_restart_val_losses=[r["val_loss"] for r in runs],
-    )
-
-
-if __name__ == "__main__":
-    main()
+val = history.history["val_loss"]
+best = min(stop.monitor_history)
+assert stop.best_epoch < len(val) - 1 and val[-1] > best, (
+    "validation error should rise after the Goldilocks point: "
+    f"best epoch {stop.best_epoch}, curve {np.round(val, 3)}"
+)
+assert abs(restored["loss"] - best) < 1e-4, (
+    f"restored weights give val_loss {restored['loss']}, best was {best}"
+)
+l1, l2 = table["L1 λ=1e-3"]["near_zero"], table["L2 λ=1e-3"]["near_zero"]
+assert l1 > 2 * l2, f"L1 should be sparser than L2: {l1:.1%} vs {l2:.1%}"
+kept = [r for r in runs if r["best"]][0]
+assert kept["val_loss"] == min(r["val_loss"] for r in runs)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="Sequential(Dense 256 relu, Dense 10 softmax)",
+    dataset="digits (200 train / 600 val)",
+    metric="val_accuracy_early_stopped",
+    value=restored["accuracy"],
+    export=path,
+    best_epoch=stop.best_epoch + 1,
+    epochs_run=len(val),
+    l1_near_zero=l1,
+    l2_near_zero=l2,
+    dropout_val_accuracy=table["dropout 0.5"]["val_accuracy"],
+    xor_restart_val_losses=[r["val_loss"] for r in runs],
+)

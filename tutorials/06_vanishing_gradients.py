@@ -218,66 +218,62 @@ def exploding(x, y):
     return before, after
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("06_vanishing_gradients", argv)
-    keras.utils.set_random_seed(0)
-    x, y = load_digits(return_X_y=True)
-    n = 400 if args.quick else 1200
-    x, y = (x[:n] / 16.0).astype("float32"), y[:n].astype("int32")
+args = refnn.tutorials.parse_args("06_vanishing_gradients")
+keras.utils.set_random_seed(0)
+x, y = load_digits(return_X_y=True)
+n = 400 if args.quick else 1200
+x, y = (x[:n] / 16.0).astype("float32"), y[:n].astype("int32")
 
-    print("== Slopes ==")
-    slopes = max_slopes()
+print("== Slopes ==")
+slopes = max_slopes()
 
-    print("== Gradient per layer ==")
-    results = train_three(x, y, epochs=3 if args.quick else 12)
-    plot_layers(results, args.out / "gradient_per_layer.png")
+print("== Gradient per layer ==")
+results = train_three(x, y, epochs=3 if args.quick else 12)
+plot_layers(results, args.out / "gradient_per_layer.png")
 
-    print("== Initialization ==")
-    profiles = compare_inits(x[:256], y[:256], args.out / "initialization.png")
+print("== Initialization ==")
+profiles = compare_inits(x[:256], y[:256], args.out / "initialization.png")
 
-    print("== Exploding gradients ==")
-    before, after = exploding(x[:256], y[:256])
+print("== Exploding gradients ==")
+before, after = exploding(x[:256], y[:256])
 
-    relu = results["relu"]["model"]
-    path = export_savedmodel(
-        relu,
-        "06_vanishing_gradients_relu",
-        base_dir=args.savedmodels,
-        signatures=classifier_signatures(relu, 64),
+relu = results["relu"]["model"]
+path = export_savedmodel(
+    relu,
+    "06_vanishing_gradients_relu",
+    base_dir=args.savedmodels,
+    signatures=classifier_signatures(relu, 64),
+)
+print("exported to", path)
+
+ratio = {k: r["initial"][0] / r["initial"][-1] for k, r in results.items()}
+assert abs(slopes["sigmoid"] - 0.25) < 1e-4, slopes
+assert ratio["sigmoid"] < 0.01 * ratio["relu"], (
+    f"sigmoid's first layer should get a far smaller gradient: {ratio}"
+)
+assert ratio["sigmoid"] < ratio["tanh"], ratio
+final = {k: r["loss"][-1] for k, r in results.items()}
+assert final["tanh"] < final["sigmoid"] - 0.5, (
+    f"tanh should train much faster than sigmoid: {final}"
+)
+if not args.quick:  # Glorot-initialized ReLU needs a few more epochs
+    assert final["relu"] < final["sigmoid"] - 0.5, (
+        f"ReLU should train faster than sigmoid: {final}"
     )
-    print("exported to", path)
-
-    ratio = {k: r["initial"][0] / r["initial"][-1] for k, r in results.items()}
-    assert abs(slopes["sigmoid"] - 0.25) < 1e-4, slopes
-    assert ratio["sigmoid"] < 0.01 * ratio["relu"], (
-        f"sigmoid's first layer should get a far smaller gradient: {ratio}"
-    )
-    assert ratio["sigmoid"] < ratio["tanh"], ratio
-    final = {k: r["loss"][-1] for k, r in results.items()}
-    assert final["tanh"] < final["sigmoid"] - 0.5, (
-        f"tanh should train much faster than sigmoid: {final}"
-    )
-    if not args.quick:  # Glorot-initialized ReLU needs a few more epochs
-        assert final["relu"] < final["sigmoid"] - 0.5, (
-            f"ReLU should train faster than sigmoid: {final}"
-        )
-    he, glorot = profiles["relu + He"][0], profiles["relu + Glorot"][0]
-    assert he[-1] / he[0] > 4 * glorot[-1] / glorot[0], (
-        "He should keep ReLU activations' scale better than Glorot"
-    )
-    assert before > 1e3 and abs(after - 1.0) < 1e-3, (before, after)
-    refnn.tutorials.report(
-        model=f"Sequential({DEPTH}×Dense {WIDTH})",
-        dataset="digits",
-        metric="grad_ratio_first_over_last_sigmoid",
-        value=ratio["sigmoid"],
-        export=path,
-        grad_ratio_tanh=ratio["tanh"],
-        grad_ratio_relu=ratio["relu"],
-        final_loss=final,
-        exploding_norm=before,
-    )
-
-
-if __name__ == "__main__":
-    main()
+he, glorot = profiles["relu + He"][0], profiles["relu + Glorot"][0]
+assert he[-1] / he[0] > 4 * glorot[-1] / glorot[0], (
+    "He should keep ReLU activations' scale better than Glorot"
+)
+assert before > 1e3 and abs(after - 1.0) < 1e-3, (before, after)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model=f"Sequential({DEPTH}×Dense {WIDTH})",
+    dataset="digits",
+    metric="grad_ratio_first_over_last_sigmoid",
+    value=ratio["sigmoid"],
+    export=path,
+    grad_ratio_tanh=ratio["tanh"],
+    grad_ratio_relu=ratio["relu"],
+    final_loss=final,
+    exploding_norm=before,
+)

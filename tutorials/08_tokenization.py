@@ -52,164 +52,159 @@ def _text(x):
     return x.decode() if isinstance(x, bytes) else str(x)
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("08_tokenization", argv)
-    keras.utils.set_random_seed(0)
-    print(dict(zip(SPECIAL_TOKENS.tokens, range(5))))
-    corpus = make_corpus(300 if args.quick else 1000, seed=0)
+args = refnn.tutorials.parse_args("08_tokenization")
+keras.utils.set_random_seed(0)
+print(dict(zip(SPECIAL_TOKENS.tokens, range(5))))
+corpus = make_corpus(300 if args.quick else 1000, seed=0)
 
-    """
-    ## Word and character tokenization
+"""
+## Word and character tokenization
 
-    The seed's example, "The cat sat on the mat", splits into six words.
-    `WordTokenizer` also lowercases and strips punctuation (Keras's
-    `TextVectorization` standardization), so "The" and "the" are one
-    token. Unknown words become `[UNK]`; a character tokenizer has a tiny
-    vocabulary and no unknown words for the characters it knows, but long
-    sequences.
-    """
-    words = WordTokenizer.from_corpus(corpus + ["The cat sat on the mat"])
-    sentence = "The cat sat on the mat"
-    ids = words.tokenize(sentence)
-    print(sentence, "->", words.split(sentence), "->", ids)
-    print(
-        "unknown word:",
-        words.detokenize(words.tokenize("the cat sat on a zebra")),
-    )
-    chars = CharTokenizer.from_corpus(corpus)
-    print(
-        "characters:",
-        len(chars.tokenize(sentence.lower())),
-        "ids,",
-        chars.vocabulary_size,
-        "in the vocabulary",
-    )
+The seed's example, "The cat sat on the mat", splits into six words.
+`WordTokenizer` also lowercases and strips punctuation (Keras's
+`TextVectorization` standardization), so "The" and "the" are one
+token. Unknown words become `[UNK]`; a character tokenizer has a tiny
+vocabulary and no unknown words for the characters it knows, but long
+sequences.
+"""
+words = WordTokenizer.from_corpus(corpus + ["The cat sat on the mat"])
+sentence = "The cat sat on the mat"
+ids = words.tokenize(sentence)
+print(sentence, "->", words.split(sentence), "->", ids)
+print(
+    "unknown word:",
+    words.detokenize(words.tokenize("the cat sat on a zebra")),
+)
+chars = CharTokenizer.from_corpus(corpus)
+print(
+    "characters:",
+    len(chars.tokenize(sentence.lower())),
+    "ids,",
+    chars.vocabulary_size,
+    "in the vocabulary",
+)
 
-    """
-    ## Subwords: WordPiece and BPE, learned by the libraries
+"""
+## Subwords: WordPiece and BPE, learned by the libraries
 
-    WordPiece's vocabulary is learned by keras_hub's
-    `compute_word_piece_vocabulary`. keras_hub has a byte-level BPE
-    tokenizer but no BPE trainer, so the merges come from Hugging Face
-    `tokenizers` (`BpeTrainer`), then go to keras_hub's `BytePairTokenizer`.
-    A word never seen in training is split into known pieces instead of
-    becoming `[UNK]`.
-    """
-    word_piece = train_word_piece(corpus, 300)
-    bpe = train_byte_pair(corpus, 261 + 300)
-    rare = "the princesses visited tokyo"
-    wp_ids = np.asarray(word_piece.tokenize(rare)).tolist()
-    bpe_ids = np.asarray(bpe.tokenize(rare)).tolist()
-    print("WordPiece:", [_text(word_piece.id_to_token(i)) for i in wp_ids])
-    print("BPE:      ", [_text(bpe.id_to_token(i)) for i in bpe_ids])
-    assert _text(bpe.detokenize(bpe_ids)) == rare
-    assert _text(word_piece.detokenize(wp_ids)) == rare
+WordPiece's vocabulary is learned by keras_hub's
+`compute_word_piece_vocabulary`. keras_hub has a byte-level BPE
+tokenizer but no BPE trainer, so the merges come from Hugging Face
+`tokenizers` (`BpeTrainer`), then go to keras_hub's `BytePairTokenizer`.
+A word never seen in training is split into known pieces instead of
+becoming `[UNK]`.
+"""
+word_piece = train_word_piece(corpus, 300)
+bpe = train_byte_pair(corpus, 261 + 300)
+rare = "the princesses visited tokyo"
+wp_ids = np.asarray(word_piece.tokenize(rare)).tolist()
+bpe_ids = np.asarray(bpe.tokenize(rare)).tolist()
+print("WordPiece:", [_text(word_piece.id_to_token(i)) for i in wp_ids])
+print("BPE:      ", [_text(bpe.id_to_token(i)) for i in bpe_ids])
+assert _text(bpe.detokenize(bpe_ids)) == rare
+assert _text(word_piece.detokenize(wp_ids)) == rare
 
-    """
-    ## BPE from scratch
+"""
+## BPE from scratch
 
-    The merge loop is a dozen lines (`refnn/text/bpe_teaching.py`): count
-    adjacent symbol pairs, merge the most frequent one everywhere, repeat.
-    Breaking ties the way the library does, it learns exactly the same
-    merges as Hugging Face `tokenizers`.
-    """
-    n_merges = 40 if args.quick else 150
-    ours = [" ".join(p) for p in learn_bpe_merges(corpus, n_merges)]
-    _, library = learn_byte_pair_merges(corpus, 261 + n_merges)
-    print("first merges:", ours[:8])
-    assert ours == library, "the teaching loop must learn the library's merges"
+The merge loop is a dozen lines (`refnn/text/bpe_teaching.py`): count
+adjacent symbol pairs, merge the most frequent one everywhere, repeat.
+Breaking ties the way the library does, it learns exactly the same
+merges as Hugging Face `tokenizers`.
+"""
+n_merges = 40 if args.quick else 150
+ours = [" ".join(p) for p in learn_bpe_merges(corpus, n_merges)]
+_, library = learn_byte_pair_merges(corpus, 261 + n_merges)
+print("first merges:", ours[:8])
+assert ours == library, "the teaching loop must learn the library's merges"
 
-    """
-    ## Bag of words
+"""
+## Bag of words
 
-    The seed's steps: tokenize, lowercase, drop stop words, map tokens to
-    ids, then set a one at every id's position. The vector has one element
-    per vocabulary entry, and word order is lost ("not good, bad" and "bad,
-    not good" look the same). A logistic regression on these vectors
-    separates positive from negative sentences (spam / not-spam style).
-    """
-    texts, labels = make_sentiment(400 if args.quick else 2000, seed=0)
-    test_texts, test_labels = make_sentiment(400, seed=1)
-    tok = WordTokenizer.from_corpus(
-        texts, stop_words=("the", "a", "and", "it", "this", "was")
-    )
-    bow = BagOfWords(tok.vocabulary_size, mode="binary")
-    x = np.asarray(bow(tok.tokenize(texts)))
-    x_test = np.asarray(bow(tok.tokenize(test_texts)))
-    tv = keras.layers.TextVectorization(
-        vocabulary=tok.vocabulary[5:], output_mode="multi_hot"
-    )
-    columns = [1] + list(range(5, tok.vocabulary_size))
-    assert np.array_equal(x[:, columns], np.asarray(tv(texts))), (
-        "BagOfWords must equal TextVectorization(output_mode='multi_hot')"
-    )
-    classifier = LogisticRegression(num_classes=2)
-    classifier.compile(keras.optimizers.Adam(0.05), metrics=["accuracy"])
-    classifier.fit(
-        x, labels, epochs=5 if args.quick else 20, batch_size=64, verbose=0
-    )
-    probs = np.asarray(classifier(x_test))[:, 0]
-    accuracy = float(np.mean((probs >= 0.5) == test_labels))
-    print(f"bag-of-words logistic regression: test accuracy {accuracy:.3f}")
+The seed's steps: tokenize, lowercase, drop stop words, map tokens to
+ids, then set a one at every id's position. The vector has one element
+per vocabulary entry, and word order is lost ("not good, bad" and "bad,
+not good" look the same). A logistic regression on these vectors
+separates positive from negative sentences (spam / not-spam style).
+"""
+texts, labels = make_sentiment(400 if args.quick else 2000, seed=0)
+test_texts, test_labels = make_sentiment(400, seed=1)
+tok = WordTokenizer.from_corpus(
+    texts, stop_words=("the", "a", "and", "it", "this", "was")
+)
+bow = BagOfWords(tok.vocabulary_size, mode="binary")
+x = np.asarray(bow(tok.tokenize(texts)))
+x_test = np.asarray(bow(tok.tokenize(test_texts)))
+tv = keras.layers.TextVectorization(
+    vocabulary=tok.vocabulary[5:], output_mode="multi_hot"
+)
+columns = [1] + list(range(5, tok.vocabulary_size))
+assert np.array_equal(x[:, columns], np.asarray(tv(texts))), (
+    "BagOfWords must equal TextVectorization(output_mode='multi_hot')"
+)
+classifier = LogisticRegression(num_classes=2)
+classifier.compile(keras.optimizers.Adam(0.05), metrics=["accuracy"])
+classifier.fit(
+    x, labels, epochs=5 if args.quick else 20, batch_size=64, verbose=0
+)
+probs = np.asarray(classifier(x_test))[:, 0]
+accuracy = float(np.mean((probs >= 0.5) == test_labels))
+print(f"bag-of-words logistic regression: test accuracy {accuracy:.3f}")
 
-    weights = np.asarray(classifier.trainable_variables[0])[:, 0]
-    order = np.argsort(weights)
-    picked = list(order[:6]) + list(order[-6:])
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.barh([tok.vocabulary[i] for i in picked], weights[picked])
-    ax.set_title("Most negative / positive bag-of-words weights")
-    fig.tight_layout()
-    fig.savefig(args.out / "bag_of_words_weights.png", dpi=100)
-    plt.close(fig)
+weights = np.asarray(classifier.trainable_variables[0])[:, 0]
+order = np.argsort(weights)
+picked = list(order[:6]) + list(order[-6:])
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.barh([tok.vocabulary[i] for i in picked], weights[picked])
+ax.set_title("Most negative / positive bag-of-words weights")
+fig.tight_layout()
+fig.savefig(args.out / "bag_of_words_weights.png", dpi=100)
+plt.close(fig)
 
-    """
-    ## Export with a string-in signature
+"""
+## Export with a string-in signature
 
-    TF Serving only has core TensorFlow ops, so the served function
-    tokenizes with `tf.strings` and a `tf.lookup.StaticHashTable` (kept on
-    the model so that the export saves it), builds the bag of words and
-    runs the classifier. No refnn, keras_hub or tensorflow_text is needed
-    to load it.
-    """
-    classifier.bow_lookup_table = tok.lookup_table()
-
-    def serve_text(text):
-        ids = tok.tf_tokenize(text, table=classifier.bow_lookup_table)
-        ids = tf.pad(ids, [[0, 0], [0, 1]])  # keeps length >= 1
-        return classifier.serve(bow(ids))
-
-    path = export_savedmodel(
-        classifier,
-        "08_tokenization_bow_classifier",
-        base_dir=args.savedmodels,
-        signatures={
-            "serving_default": (serve_text, {"text": ((None,), "string")})
-        },
-    )
-    print("exported to", path)
-    if not args.quick:
-        sample = np.array(test_texts[:5] + ["GREAT!! loved it", ""])
-        live = {
-            k: np.asarray(v) for k, v in serve_text(tf.constant(sample)).items()
-        }
-        check_parity(path, {"text": sample}, live)
-        print("string-in reload checked in plain TensorFlow")
-
-    threshold = 0.7 if args.quick else 0.9
-    assert accuracy >= threshold, (
-        f"bag of words should classify the sentences: {accuracy:.3f} < "
-        f"{threshold}"
-    )
-    refnn.tutorials.report(
-        model="BagOfWords+LogisticRegression",
-        dataset="generated_sentiment",
-        metric="test_accuracy",
-        value=accuracy,
-        export=path,
-        bpe_merges_equal_library=True,
-        vocabulary_size=tok.vocabulary_size,
-    )
+TF Serving only has core TensorFlow ops, so the served function
+tokenizes with `tf.strings` and a `tf.lookup.StaticHashTable` (kept on
+the model so that the export saves it), builds the bag of words and
+runs the classifier. No refnn, keras_hub or tensorflow_text is needed
+to load it.
+"""
+classifier.bow_lookup_table = tok.lookup_table()
 
 
-if __name__ == "__main__":
-    main()
+def serve_text(text):
+    ids = tok.tf_tokenize(text, table=classifier.bow_lookup_table)
+    ids = tf.pad(ids, [[0, 0], [0, 1]])  # keeps length >= 1
+    return classifier.serve(bow(ids))
+
+
+path = export_savedmodel(
+    classifier,
+    "08_tokenization_bow_classifier",
+    base_dir=args.savedmodels,
+    signatures={"serving_default": (serve_text, {"text": ((None,), "string")})},
+)
+print("exported to", path)
+if not args.quick:
+    sample = np.array(test_texts[:5] + ["GREAT!! loved it", ""])
+    live = {
+        k: np.asarray(v) for k, v in serve_text(tf.constant(sample)).items()
+    }
+    check_parity(path, {"text": sample}, live)
+    print("string-in reload checked in plain TensorFlow")
+
+threshold = 0.7 if args.quick else 0.9
+assert accuracy >= threshold, (
+    f"bag of words should classify the sentences: {accuracy:.3f} < {threshold}"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="BagOfWords+LogisticRegression",
+    dataset="generated_sentiment",
+    metric="test_accuracy",
+    value=accuracy,
+    export=path,
+    bpe_merges_equal_library=True,
+    vocabulary_size=tok.vocabulary_size,
+)

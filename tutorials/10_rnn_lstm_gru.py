@@ -123,89 +123,87 @@ def train_accuracy(layer_cls, seq_len, n, epochs, units=16, seed=0):
     return float(accuracy), model
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("10_rnn_lstm_gru", argv)
-    grad_len, seq_len = 100, 10
-    n, epochs = 1024, 4
+args = refnn.tutorials.parse_args("10_rnn_lstm_gru")
+grad_len, seq_len = 100, 10
+n, epochs = 1024, 4
 
-    """
-    ### Gradient norms through time
-    """
+"""
+### Gradient norms through time
+"""
 
-    reach = {}
-    plt.figure(figsize=(6, 4))
-    for name, layer_cls in LAYERS.items():
-        norms = gradient_through_time(layer_cls, grad_len)
-        distance = grad_len - 1 - np.arange(grad_len)
-        plt.semilogy(distance, norms, label=name)
-        # How much of the last step's influence survives at the first step.
-        reach[name] = float(norms[0] / norms[-1])
-        print(f"{name:9s} |dh_T/dx_1| / |dh_T/dx_T| = {reach[name]:.2e}")
-    plt.xlabel("distance T - t (steps)")
-    plt.ylabel("mean ||dh_T / dx_t||")
-    plt.title("Gradient through time at initialization")
-    plt.legend()
-    plt.tight_layout()
-    plt.savefig(args.out / "gradient_through_time.png")
-    plt.close()
+reach = {}
+plt.figure(figsize=(6, 4))
+for name, layer_cls in LAYERS.items():
+    norms = gradient_through_time(layer_cls, grad_len)
+    distance = grad_len - 1 - np.arange(grad_len)
+    plt.semilogy(distance, norms, label=name)
+    # How much of the last step's influence survives at the first step.
+    reach[name] = float(norms[0] / norms[-1])
+    print(f"{name:9s} |dh_T/dx_1| / |dh_T/dx_T| = {reach[name]:.2e}")
+plt.xlabel("distance T - t (steps)")
+plt.ylabel("mean ||dh_T / dx_t||")
+plt.title("Gradient through time at initialization")
+plt.legend()
+plt.tight_layout()
+plt.savefig(args.out / "gradient_through_time.png")
+plt.close()
 
-    """
-    ### Training on the first-token task
+"""
+### Training on the first-token task
 
-    `--quick` trains only the LSTM (the model we export).
-    """
+`--quick` trains only the LSTM (the model we export).
+"""
 
-    names = ["LSTM"] if args.quick else list(LAYERS)
-    accuracy, models = {}, {}
-    for name in names:
-        accuracy[name], models[name] = train_accuracy(
-            LAYERS[name], seq_len, n, epochs
-        )
-        print(f"T={seq_len} {name:9s} test accuracy {accuracy[name]:.3f}")
-
-    """
-    ## Export the LSTM classifier
-
-    The serving function takes `sequences` of any batch size and length
-    and returns the probability that the first token was +1 and the label.
-    """
-
-    lstm_model = models["LSTM"]
-
-    def serve(sequences):
-        probability = lstm_model(sequences, training=False)[:, 0]
-        return {
-            "probability": probability,
-            "label": keras.ops.cast(probability > 0.5, "int32"),
-        }
-
-    specs = {"sequences": ((None, None, 1), "float32")}
-    path = export_savedmodel(
-        lstm_model,
-        "10_rnn_lstm_gru_first_token_lstm",
-        base_dir=args.savedmodels,
-        signatures={"serving_default": (serve, specs)},
+names = ["LSTM"] if args.quick else list(LAYERS)
+accuracy, models = {}, {}
+for name in names:
+    accuracy[name], models[name] = train_accuracy(
+        LAYERS[name], seq_len, n, epochs
     )
-    print("exported to", path)
+    print(f"T={seq_len} {name:9s} test accuracy {accuracy[name]:.3f}")
 
-    assert reach["LSTM"] > 10 * reach["SimpleRNN"], (
-        "100 steps back, the LSTM's gradient should be at least 10x the "
-        f"SimpleRNN's (relative to the last step), got {reach}"
-    )
-    assert accuracy["LSTM"] >= 0.8, (
-        f"the LSTM should learn the T={seq_len} first-token task, got "
-        f"test accuracy {accuracy['LSTM']:.3f}"
-    )
-    refnn.tutorials.report(
-        model="LSTM",
-        dataset=f"first_token_T{seq_len}",
-        metric="test_accuracy",
-        value=accuracy["LSTM"],
-        export=path,
-        accuracies=accuracy,
-        gradient_reach_100_steps=reach,
-    )
+"""
+## Export the LSTM classifier
+
+The serving function takes `sequences` of any batch size and length
+and returns the probability that the first token was +1 and the label.
+"""
+
+lstm_model = models["LSTM"]
 
 
-if __name__ == "__main__":
-    main()
+def serve(sequences):
+    probability = lstm_model(sequences, training=False)[:, 0]
+    return {
+        "probability": probability,
+        "label": keras.ops.cast(probability > 0.5, "int32"),
+    }
+
+
+specs = {"sequences": ((None, None, 1), "float32")}
+path = export_savedmodel(
+    lstm_model,
+    "10_rnn_lstm_gru_first_token_lstm",
+    base_dir=args.savedmodels,
+    signatures={"serving_default": (serve, specs)},
+)
+print("exported to", path)
+
+assert reach["LSTM"] > 10 * reach["SimpleRNN"], (
+    "100 steps back, the LSTM's gradient should be at least 10x the "
+    f"SimpleRNN's (relative to the last step), got {reach}"
+)
+assert accuracy["LSTM"] >= 0.8, (
+    f"the LSTM should learn the T={seq_len} first-token task, got "
+    f"test accuracy {accuracy['LSTM']:.3f}"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="LSTM",
+    dataset=f"first_token_T{seq_len}",
+    metric="test_accuracy",
+    value=accuracy["LSTM"],
+    export=path,
+    accuracies=accuracy,
+    gradient_reach_100_steps=reach,
+)

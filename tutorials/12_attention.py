@@ -149,83 +149,80 @@ def plot_attention(attention, tokens, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("12_attention", argv)
-    keras.utils.set_random_seed(0)
-    n_train, epochs = (2000, 4) if args.quick else (4000, 5)
-    x_train, y_train = make_data(n_train, seed=0)
-    x_test, y_test = make_data(500, seed=1)
+args = refnn.tutorials.parse_args("12_attention")
+keras.utils.set_random_seed(0)
+n_train, epochs = (2000, 4) if args.quick else (4000, 5)
+x_train, y_train = make_data(n_train, seed=0)
+x_test, y_test = make_data(500, seed=1)
 
-    """
-    ## Training
+"""
+## Training
 
-    Sparse categorical cross-entropy on every output position.
-    """
-    model = Reverser()
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-2),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=2)
-    probs, scores = model(x_test, return_attention_scores=True)
-    accuracy = float(np.mean(np.argmax(probs, -1) == y_test))
-    attention = np.asarray(keras.ops.mean(scores, axis=1))  # (B, T, T)
-    mass = anti_diagonal_mass(attention)
-    print(f"test token accuracy {accuracy:.3f}")
-    print(f"attention mass on the anti-diagonal {mass:.3f}")
-    plot_attention(attention, x_test, args.out / "attention_heatmap.png")
+Sparse categorical cross-entropy on every output position.
+"""
+model = Reverser()
+model.compile(
+    optimizer=keras.optimizers.Adam(1e-2),
+    loss="sparse_categorical_crossentropy",
+    metrics=["accuracy"],
+)
+model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=2)
+probs, scores = model(x_test, return_attention_scores=True)
+accuracy = float(np.mean(np.argmax(probs, -1) == y_test))
+attention = np.asarray(keras.ops.mean(scores, axis=1))  # (B, T, T)
+mass = anti_diagonal_mass(attention)
+print(f"test token accuracy {accuracy:.3f}")
+print(f"attention mass on the anti-diagonal {mass:.3f}")
+plot_attention(attention, x_test, args.out / "attention_heatmap.png")
 
-    """
-    ## The lesson
+"""
+## The lesson
 
-    The network solved the task *by attending to the right position*: the
-    heat map is the anti-diagonal. Attention weights are interpretable when
-    the task forces information to flow through them.
-    """
-    min_acc, min_mass = (0.8, 0.6) if args.quick else (0.95, 0.8)
-    assert accuracy >= min_acc, (
-        f"test accuracy {accuracy:.3f} < {min_acc}: attention did not learn "
-        "to reverse"
-    )
-    assert mass >= min_mass, (
-        f"only {mass:.3f} of the attention is on the anti-diagonal "
-        f"(want ≥ {min_mass}): the model is not reading the mirrored position"
-    )
+The network solved the task *by attending to the right position*: the
+heat map is the anti-diagonal. Attention weights are interpretable when
+the task forces information to flow through them.
+"""
+min_acc, min_mass = (0.8, 0.6) if args.quick else (0.95, 0.8)
+assert accuracy >= min_acc, (
+    f"test accuracy {accuracy:.3f} < {min_acc}: attention did not learn "
+    "to reverse"
+)
+assert mass >= min_mass, (
+    f"only {mass:.3f} of the attention is on the anti-diagonal "
+    f"(want ≥ {min_mass}): the model is not reading the mirrored position"
+)
 
-    """
-    ## The context window
+"""
+## The context window
 
-    The learned position table has `LENGTH` rows: that is the model's
-    context window, "the maximum number of tokens a model can handle at
-    once". A longer input has no position vectors and is refused.
-    """
-    try:
-        model(np.ones((1, LENGTH + 1), "int32"))
-        raise AssertionError("a sequence longer than the window was accepted")
-    except ValueError as err:
-        text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop colours
-        lines = [ln for ln in text.splitlines() if "window" in ln]
-        print("refused:", lines[0].strip() if lines else text)
+The learned position table has `LENGTH` rows: that is the model's
+context window, "the maximum number of tokens a model can handle at
+once". A longer input has no position vectors and is refused.
+"""
+try:
+    model(np.ones((1, LENGTH + 1), "int32"))
+    raise AssertionError("a sequence longer than the window was accepted")
+except ValueError as err:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # drop colours
+    lines = [ln for ln in text.splitlines() if "window" in ln]
+    print("refused:", lines[0].strip() if lines else text)
 
-    """
-    ## Export
+"""
+## Export
 
-    The SavedModel takes `token_ids` `(batch, 8)` and returns the
-    probabilities, the predicted tokens and the head-averaged attention.
-    """
-    path = export_savedmodel(
-        model, "12_attention_reverser", base_dir=args.savedmodels
-    )
-    refnn.tutorials.report(
-        model="Reverser (1 MultiHeadAttention layer)",
-        dataset="reverse 8 random tokens",
-        metric="test_token_accuracy",
-        value=round(accuracy, 4),
-        export=str(path),
-        anti_diagonal_attention=round(mass, 4),
-    )
-
-
-if __name__ == "__main__":
-    main()
+The SavedModel takes `token_ids` `(batch, 8)` and returns the
+probabilities, the predicted tokens and the head-averaged attention.
+"""
+path = export_savedmodel(
+    model, "12_attention_reverser", base_dir=args.savedmodels
+)
+print("exported to", path)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="Reverser (1 MultiHeadAttention layer)",
+    dataset="reverse 8 random tokens",
+    metric="test_token_accuracy",
+    value=round(accuracy, 4),
+    export=str(path),
+    anti_diagonal_attention=round(mass, 4),
+)

@@ -121,95 +121,91 @@ def fine_tune(model, x, y, epochs, freeze_epochs, vx, vy):
     return history.history["val_accuracy"]
 
 
-def main(argv=None):
-    args = refnn.tutorials.parse_args("15_bert_finetune", argv)
-    keras.utils.set_random_seed(0)
-    texts, _ = make_sentiment(400 if args.quick else 3000, seed=0)
-    labelled, labels = make_sentiment(24, seed=1)
-    test, test_labels = make_sentiment(100 if args.quick else 400, seed=2)
-    tokenizer = WordTokenizer.from_corpus(texts)
-    encode = lambda t: tokenizer.tokenize(  # noqa: E731
-        t, sequence_length=LENGTH, add_sos=True
-    )
-    ids, x, tx = encode(texts), encode(labelled), encode(test)
-    print(
-        f"{len(texts)} unlabelled sentences, {len(labelled)} labelled, "
-        f"vocabulary {tokenizer.vocabulary_size}"
-    )
-    print("example:", texts[0], "->", ids[0].tolist())
+args = refnn.tutorials.parse_args("15_bert_finetune")
+keras.utils.set_random_seed(0)
+texts, _ = make_sentiment(400 if args.quick else 3000, seed=0)
+labelled, labels = make_sentiment(24, seed=1)
+test, test_labels = make_sentiment(100 if args.quick else 400, seed=2)
+tokenizer = WordTokenizer.from_corpus(texts)
+encode = lambda t: tokenizer.tokenize(  # noqa: E731
+    t, sequence_length=LENGTH, add_sos=True
+)
+ids, x, tx = encode(texts), encode(labelled), encode(test)
+print(
+    f"{len(texts)} unlabelled sentences, {len(labelled)} labelled, "
+    f"vocabulary {tokenizer.vocabulary_size}"
+)
+print("example:", texts[0], "->", ids[0].tolist())
 
-    """
-    ## 1. Pre-training (no labels used)
-    """
-    encoder = BertEncoder(**encoder_config(tokenizer.vocabulary_size))
-    mlm, mlm_accuracy = pretrain(encoder, ids, 2 if args.quick else 8)
-    print(f"masked-token accuracy after pre-training: {mlm_accuracy[-1]:.3f}")
+"""
+## 1. Pre-training (no labels used)
+"""
+encoder = BertEncoder(**encoder_config(tokenizer.vocabulary_size))
+mlm, mlm_accuracy = pretrain(encoder, ids, 2 if args.quick else 8)
+print(f"masked-token accuracy after pre-training: {mlm_accuracy[-1]:.3f}")
 
-    """
-    ## 2. Fine-tuning vs training from scratch
+"""
+## 2. Fine-tuning vs training from scratch
 
-    Same classifier, same labelled sentences, same epochs; the only
-    difference is where the encoder's weights come from.
-    """
-    epochs = 3 if args.quick else 10
-    keras.utils.set_random_seed(1)
-    pretrained = BertClassifier(encoder, num_classes=2)
-    curve_pre = fine_tune(pretrained, x, labels, epochs, 2, tx, test_labels)
-    keras.utils.set_random_seed(1)
-    scratch = BertClassifier(
-        BertEncoder(**encoder_config(tokenizer.vocabulary_size)),
-        num_classes=2,
-    )
-    curve_scratch = fine_tune(scratch, x, labels, epochs, 0, tx, test_labels)
-    print(
-        f"test accuracy: pre-trained + fine-tuned {curve_pre[-1]:.3f}, "
-        f"from scratch {curve_scratch[-1]:.3f}"
-    )
+Same classifier, same labelled sentences, same epochs; the only
+difference is where the encoder's weights come from.
+"""
+epochs = 3 if args.quick else 10
+keras.utils.set_random_seed(1)
+pretrained = BertClassifier(encoder, num_classes=2)
+curve_pre = fine_tune(pretrained, x, labels, epochs, 2, tx, test_labels)
+keras.utils.set_random_seed(1)
+scratch = BertClassifier(
+    BertEncoder(**encoder_config(tokenizer.vocabulary_size)),
+    num_classes=2,
+)
+curve_scratch = fine_tune(scratch, x, labels, epochs, 0, tx, test_labels)
+print(
+    f"test accuracy: pre-trained + fine-tuned {curve_pre[-1]:.3f}, "
+    f"from scratch {curve_scratch[-1]:.3f}"
+)
 
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(
-        range(1, epochs + 1),
-        curve_pre,
-        "o-",
-        label="pre-trained (frozen 2 epochs)",
-    )
-    ax.plot(range(1, epochs + 1), curve_scratch, "s--", label="from scratch")
-    ax.axvline(2.5, c="gray", ls=":", lw=1)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("test accuracy")
-    ax.set_title(f"{len(labelled)} labelled sentences")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(args.out / "bert_finetune.png", dpi=100)
-    plt.close(fig)
+fig, ax = plt.subplots(figsize=(5, 3.5))
+ax.plot(
+    range(1, epochs + 1),
+    curve_pre,
+    "o-",
+    label="pre-trained (frozen 2 epochs)",
+)
+ax.plot(range(1, epochs + 1), curve_scratch, "s--", label="from scratch")
+ax.axvline(2.5, c="gray", ls=":", lw=1)
+ax.set_xlabel("epoch")
+ax.set_ylabel("test accuracy")
+ax.set_title(f"{len(labelled)} labelled sentences")
+ax.legend()
+fig.tight_layout()
+fig.savefig(args.out / "bert_finetune.png", dpi=100)
+plt.close(fig)
 
-    """
-    ## Export
+"""
+## Export
 
-    The classifier's `serving_default` endpoint maps token ids to
-    `probabilities` and `label`.
-    """
-    path = export_savedmodel(
-        pretrained, "15_bert_classifier", base_dir=args.savedmodels
-    )
-    print("exported to", path)
+The classifier's `serving_default` endpoint maps token ids to
+`probabilities` and `label`.
+"""
+path = export_savedmodel(
+    pretrained, "15_bert_classifier", base_dir=args.savedmodels
+)
+print("exported to", path)
 
-    # Quick mode only checks the pipeline: too little pre-training to help.
-    margin = -1.0 if args.quick else 0.05
-    assert curve_pre[-1] >= curve_scratch[-1] + margin, (
-        "pre-training should help with few labels: "
-        f"{curve_pre[-1]:.3f} vs {curve_scratch[-1]:.3f} from scratch"
-    )
-    refnn.tutorials.report(
-        model="BertClassifier",
-        dataset=f"sentiment sentences ({len(labelled)} labels)",
-        metric="test_accuracy",
-        value=curve_pre[-1],
-        export=path,
-        scratch_test_accuracy=curve_scratch[-1],
-        mlm_accuracy=mlm_accuracy[-1],
-    )
-
-
-if __name__ == "__main__":
-    main()
+# Quick mode only checks the pipeline: too little pre-training to help.
+margin = -1.0 if args.quick else 0.05
+assert curve_pre[-1] >= curve_scratch[-1] + margin, (
+    "pre-training should help with few labels: "
+    f"{curve_pre[-1]:.3f} vs {curve_scratch[-1]:.3f} from scratch"
+)
+print("plots written to", args.out)
+refnn.tutorials.report(
+    model="BertClassifier",
+    dataset=f"sentiment sentences ({len(labelled)} labels)",
+    metric="test_accuracy",
+    value=curve_pre[-1],
+    export=path,
+    scratch_test_accuracy=curve_scratch[-1],
+    mlm_accuracy=mlm_accuracy[-1],
+)

@@ -37,6 +37,7 @@ class BagOfWords(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> bow = BagOfWords(8, mode="count")
     >>> bow(np.array([[5, 6, 5, 0]])).numpy().tolist()
     [[0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 0.0]]

@@ -32,6 +32,8 @@ def clip_by_value(grads, clip_value):
 
     Example:
 
+    >>> import keras
+    >>> import numpy as np
     >>> (g,) = clip_by_value([np.array([-3.0, 0.5])], 1.0)
     >>> keras.ops.convert_to_numpy(g).tolist()
     [-1.0, 0.5]
