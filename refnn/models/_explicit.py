@@ -121,6 +121,29 @@ class ExplicitTrainingMixin:
             return stateless_step(self, self._explicit_step, *args)
         return self._explicit_step(*args)
 
+    def _apply_gradients(self, grads):
+        """`optimizer.apply`, or under JAX its `stateless_apply`.
+
+        The JAX step runs in a `keras.StatelessScope`: the optimizer's
+        stateless update (which a `LossScaleOptimizer` needs under JAX:
+        its stateful `apply` assigns inside a traced `cond`) is computed
+        from the scope's values and assigned back into the scope.
+        """
+        variables = self.trainable_variables
+        if keras.backend.backend() != "jax":
+            self.optimizer.apply(grads, variables)
+            return
+        optimizer_variables = self.optimizer.variables
+        new_values, new_optimizer_values = self.optimizer.stateless_apply(
+            [v.value for v in optimizer_variables],
+            grads,
+            [v.value for v in variables],
+        )
+        for variable, value in zip(variables, new_values):
+            variable.assign(value)
+        for variable, value in zip(optimizer_variables, new_optimizer_values):
+            variable.assign(value)
+
     def _track_loss(self, loss, batch_size):
         """Updates the `loss` metric with the loss of the global batch.
 

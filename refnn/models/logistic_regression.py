@@ -218,7 +218,7 @@ class LogisticRegression(ExplicitTrainingMixin, keras.Model):
             ops.cast(g * scale, v.dtype)
             for g, v in zip(grads, self.trainable_variables)
         ]
-        self.optimizer.apply(grads, self.trainable_variables)  # update
+        self._apply_gradients(grads)  # update
         self._track_loss(loss, ops.shape(x)[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
 

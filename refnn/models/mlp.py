@@ -539,7 +539,7 @@ class MLP(ExplicitTrainingMixin, keras.Model):
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight
         )
         self._track_loss(loss, ops.shape(x)[0])
-        self.optimizer.apply(grads, self.trainable_variables)
+        self._apply_gradients(grads)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------
