@@ -10,6 +10,9 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: setup run test lint format bench clean
 
+# Model tests also run under KERAS_BACKEND=jax by `make test`.
+JAX_TESTS := tests/models/every_model_test.py tests/models/explicit_scale_test.py
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -27,6 +30,9 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+	# Training at scale: the model tests that train, save and reload every
+	# model, run again under the JAX backend (TensorFlow-only ones skip).
+	KERAS_BACKEND=jax $(PY) -m pytest -m "not large" $(JAX_TESTS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

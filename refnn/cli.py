@@ -118,6 +118,11 @@ def _cmd_train(args):
         )
     if args.model == "mlp":
         _parse_units(args.units)  # fail before loading data
+    from refnn.distribute.cli import scale_train
+
+    status = scale_train(args)  # --mixed-precision, --workers N
+    if status is not None:
+        return status
     keras.utils.set_random_seed(args.seed)
     x, y = _load_data(args.dataset, args.seed)
     num_classes = int(y.max()) + 1
@@ -376,6 +381,10 @@ def build_parser():
         default=Path(os.environ.get("REFNN_SAVEDMODELS", "savedmodels")),
     )
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(  # training at scale: refnn/distribute/cli.py
+        "--mixed-precision", choices=("float16", "bfloat16"), default=None
+    )
+    train.add_argument("--workers", type=int, default=1, help="local workers")
     train.set_defaults(func=_cmd_train)
 
     predict = sub.add_parser("predict", help="run an exported SavedModel")

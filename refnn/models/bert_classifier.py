@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.models.bert_encoder import BertEncoder
 
 
@@ -22,6 +23,8 @@ class BertClassifier(keras.Model):
             pre-training).
         num_classes: int >= 2.
         dropout: float in [0, 1), dropout before the output layer.
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: forwarded to `keras.Model`.
 
     Call arguments:
@@ -45,8 +48,11 @@ class BertClassifier(keras.Model):
         network).
     """
 
-    def __init__(self, encoder, num_classes, dropout=0.1, **kwargs):
+    def __init__(
+        self, encoder, num_classes, dropout=0.1, head_dtype=None, **kwargs
+    ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         if not isinstance(encoder, BertEncoder):
             raise TypeError(
                 f"encoder must be a BertEncoder, got {type(encoder).__name__}."
@@ -68,7 +74,11 @@ class BertClassifier(keras.Model):
         self.head_dropout = keras.layers.Dropout(
             dropout, name="head_dropout", **common
         )
-        self.head = keras.layers.Dense(num_classes, name="head", **common)
+        self.head = keras.layers.Dense(
+            num_classes,
+            name="head",
+            dtype=head_policy(self, self.head_dtype),
+        )
 
     def build(self, input_shape=None):
         if not self.encoder.built:
@@ -107,6 +117,7 @@ class BertClassifier(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "num_classes": self.num_classes,
             "dropout": self.dropout,

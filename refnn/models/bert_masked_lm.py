@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.models.bert_encoder import BertEncoder
 
 
@@ -27,6 +28,8 @@ class BertMaskedLM(keras.Model):
 
     Args:
         encoder: a `BertEncoder`.
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: forwarded to `keras.Model`.
 
     Call arguments:
@@ -51,8 +54,9 @@ class BertMaskedLM(keras.Model):
         bidirectional encoder, masked language modeling).
     """
 
-    def __init__(self, encoder, **kwargs):
+    def __init__(self, encoder, head_dtype=None, **kwargs):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         if not isinstance(encoder, BertEncoder):
             raise TypeError(
                 f"encoder must be a BertEncoder, got {type(encoder).__name__}."
@@ -68,7 +72,9 @@ class BertMaskedLM(keras.Model):
             **common,
         )
         self.vocabulary_dense = keras.layers.Dense(
-            encoder.vocabulary_size, name="vocabulary_dense", **common
+            encoder.vocabulary_size,
+            name="vocabulary_dense",
+            dtype=head_policy(self, self.head_dtype),
         )
 
     def build(self, input_shape=None):
@@ -129,6 +135,7 @@ class BertMaskedLM(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "encoder": keras.saving.serialize_keras_object(self.encoder),
         }
 

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.models.rnn_classifier import check_positive_int, make_rnn
 from refnn.text.char_tokenizer import CharTokenizer
 from refnn.text.special_tokens import SPECIAL_TOKENS
@@ -28,6 +29,8 @@ class CharLanguageModel(keras.Model):
         embedding_dim: size of the character embeddings.
         units: hidden size of the recurrent layer.
         cell_type: `"lstm"`, `"gru"` or `"simple_rnn"` (refnn's layers).
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: base `keras.Model` arguments.
 
     Call arguments:
@@ -49,9 +52,16 @@ class CharLanguageModel(keras.Model):
     """
 
     def __init__(
-        self, vocabulary, embedding_dim=16, units=64, cell_type="gru", **kwargs
+        self,
+        vocabulary,
+        embedding_dim=16,
+        units=64,
+        cell_type="gru",
+        head_dtype=None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         self.tokenizer = CharTokenizer(vocabulary)
         self.vocabulary = "".join(self.tokenizer.vocabulary[5:])
         self.embedding_dim = check_positive_int("embedding_dim", embedding_dim)
@@ -68,7 +78,9 @@ class CharLanguageModel(keras.Model):
             return_state=True,
             name="rnn",
         )
-        self.output_layer = keras.layers.Dense(n, name="output_layer")
+        self.output_layer = keras.layers.Dense(
+            n, name="output_layer", dtype=head_policy(self, self.head_dtype)
+        )
 
     def step(self, token_ids, states=None):
         """Returns `(logits (B, T, V), states)` continuing from `states`."""
@@ -158,6 +170,7 @@ class CharLanguageModel(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "vocabulary": self.vocabulary,
             "embedding_dim": self.embedding_dim,
             "units": self.units,

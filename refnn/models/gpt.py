@@ -7,6 +7,7 @@ from refnn.layers import TokenAndPositionEmbedding, TransformerDecoderLayer
 from refnn.layers.masks import compute_causal_mask
 from refnn.layers.transformer_encoder_layer import apply_dense
 from refnn.models._checks import check_positive_int, check_transformer_args
+from refnn.models._heads import check_head_dtype, head_policy
 
 TRUNCATE_POLICIES = ("error", "left")
 
@@ -44,6 +45,8 @@ class GPT(keras.Model):
             `4 * hidden_dim`).
         dropout: float in [0, 1), dropout rate used in training.
         layer_norm_epsilon: float, epsilon of the layer normalizations.
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: forwarded to `keras.Model`.
 
     Call arguments:
@@ -80,9 +83,11 @@ class GPT(keras.Model):
         intermediate_dim=None,
         dropout=0.0,
         layer_norm_epsilon=1e-5,
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         if intermediate_dim is None:
             intermediate_dim = 4 * hidden_dim
         check_transformer_args(
@@ -133,7 +138,9 @@ class GPT(keras.Model):
             name="final_layer_norm",
         )
         self.lm_head = keras.layers.Dense(
-            vocabulary_size, dtype=self.dtype_policy, name="lm_head"
+            vocabulary_size,
+            dtype=head_policy(self, self.head_dtype),
+            name="lm_head",
         )
         # Compiled decode loops, kept out of Keras/TF tracking (not saved).
         self._generate_functions = _FunctionCache()
@@ -218,7 +225,11 @@ class GPT(keras.Model):
                 use_causal_mask=False,
             )
             new_caches.append(cache)
-        logits = apply_dense(self.lm_head, self.final_layer_norm(x))
+        hidden = self.final_layer_norm(x)
+        if self.lm_head.compute_dtype == self.compute_dtype:
+            logits = apply_dense(self.lm_head, hidden)
+        else:  # float32 head: Layer.__call__ casts and reads unrounded
+            logits = self.lm_head(hidden)
         return logits, tuple(new_caches)
 
     # ------------------------------------------------------------- generation
@@ -462,6 +473,7 @@ class GPT(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "vocabulary_size": self.vocabulary_size,
             "max_length": self.max_length,
             "num_layers": self.num_layers,

@@ -7,10 +7,16 @@ import numpy as np
 from keras import ops
 
 from refnn import activations, losses
+from refnn.distribute import gradient_scale
+from refnn.models._explicit import (
+    ExplicitTrainingMixin,
+    resolve_loss,
+)
+from refnn.models._heads import check_head_dtype, head_policy
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class LogisticRegression(keras.Model):
+class LogisticRegression(ExplicitTrainingMixin, keras.Model):
     """Logistic regression ŷ = σ(Wx + b), or softmax regression for K > 2.
 
     The error is the cross-entropy (the seed's log-loss), averaged over the
@@ -28,15 +34,29 @@ class LogisticRegression(keras.Model):
     divided by the batch size, as keras's `"sum_over_batch_size"` does.
 
     The loss that `fit` reports is this cross-entropy (computed with
-    `refnn.losses`); compile the model without a `loss` (a compiled loss
-    raises, because the hand gradient belongs to the cross-entropy). Compiled
-    metrics (e.g. `"accuracy"`) are updated as usual.
+    `refnn.losses`). `compile(loss=...)` accepts the cross-entropy the
+    gradient is derived for (`"binary_crossentropy"` for K = 2,
+    `"categorical_crossentropy"` or `"sparse_categorical_crossentropy"`
+    for K > 2, or their refnn/keras objects, on probabilities, averaged
+    over the batch) or None; any other loss raises at `compile()`.
+    Compiled metrics (e.g. `"accuracy"`) are updated as usual.
+
+    Scale: the model is one output layer, so it computes in float32 under
+    a mixed policy (`head_dtype`). Under a `tf.distribute` strategy each
+    replica's gradient is also divided by the number of replicas (the
+    optimizer sums them), and with a `LossScaleOptimizer` it is multiplied
+    by the loss scale (the optimizer divides it out), so training on N
+    devices or under `mixed_float16` gives float32's single-device steps.
+    Under the JAX backend the same step runs as the trainer's stateless
+    `train_step(state, data)`.
 
     Args:
         num_classes: number of classes K ≥ 2. K = 2 gives one sigmoid output
             (probability of class 1), K > 2 gives K softmax outputs.
         kernel_initializer: initializer of W (default zeros).
         bias_initializer: initializer of b (default zeros).
+        head_dtype: dtype of the computation; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: `keras.Model` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -71,6 +91,7 @@ class LogisticRegression(keras.Model):
         num_classes=2,
         kernel_initializer="zeros",
         bias_initializer="zeros",
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -85,6 +106,10 @@ class LogisticRegression(keras.Model):
         self.num_classes = int(num_classes)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.head_dtype = check_head_dtype(head_dtype)
+        # Variables are cast explicitly (hidden layers to the compute
+        # dtype, the output to `head_dtype`), never rounded by autocast.
+        self.autocast = False
         self.units = 1 if self.num_classes == 2 else self.num_classes
         if self.units == 1:
             self._activation = activations.sigmoid
@@ -111,8 +136,10 @@ class LogisticRegression(keras.Model):
 
     def logits(self, inputs):
         """The scores z = xW + b, shape `(batch_size, units)`."""
-        x = ops.cast(inputs, self.compute_dtype)
-        return ops.matmul(x, self.kernel) + self.bias
+        dtype = head_policy(self, self.head_dtype).compute_dtype
+        x = ops.cast(inputs, dtype)
+        kernel, bias = ops.cast(self.kernel, dtype), ops.cast(self.bias, dtype)
+        return ops.matmul(x, kernel) + bias
 
     def call(self, inputs):
         return self._activation(self.logits(inputs))
@@ -175,27 +202,36 @@ class LogisticRegression(keras.Model):
             `[grad_kernel, grad_bias]`, in the order of
             `trainable_variables`.
         """
-        x = ops.cast(x, self.compute_dtype)
         y_pred = self(x, training=True)
+        x = ops.cast(x, y_pred.dtype)
         return self._gradients(x, y, y_pred, sample_weight)
 
-    def train_step(self, data):
+    def _explicit_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        if self.loss is not None:
-            raise ValueError(
-                "LogisticRegression trains on cross-entropy with its own "
-                "gradient: compile it without a loss, got "
-                f"loss={self.loss!r}."
-            )
-        x = ops.cast(x, self.compute_dtype)
-        y_pred = self(x, training=True)  # forward: ŷ
+        y_pred = self(x, training=True)  # forward: ŷ (in the head dtype)
+        x = ops.cast(x, y_pred.dtype)
         loss = self.compute_loss(x, y, y_pred, sample_weight)  # error E
         grads = self._gradients(x, y, y_pred, sample_weight)  # ∂E/∂W, ∂E/∂b
-        self.optimizer.apply(grads, self.trainable_variables)  # update
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss, sample_weight=ops.shape(x)[0])
+        # × loss scale (LossScaleOptimizer) / number of replicas (summed)
+        scale = ops.cast(gradient_scale(self.optimizer), y_pred.dtype)
+        grads = [
+            ops.cast(g * scale, v.dtype)
+            for g, v in zip(grads, self.trainable_variables)
+        ]
+        self._apply_gradients(grads)  # update
+        self._track_loss(loss, ops.shape(x)[0])
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _use_compile_loss(self, loss):
+        if self.units == 1:
+            kinds = ("binary_crossentropy",)
+        else:
+            kinds = (
+                "categorical_crossentropy",
+                "sparse_categorical_crossentropy",
+            )
+        reductions = ("sum_over_batch_size", "mean")
+        resolve_loss(loss, kinds, reductions, type(self).__name__)
 
     def fit(self, *args, **kwargs):
         """`keras.Model.fit`, checking numpy labels are valid class ids."""
@@ -242,4 +278,5 @@ class LogisticRegression(keras.Model):
             "bias_initializer": keras.initializers.serialize(
                 self.bias_initializer
             ),
+            "head_dtype": self.head_dtype,
         }

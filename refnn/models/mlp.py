@@ -7,26 +7,14 @@ import keras
 from keras import ops
 
 from refnn import activations
+from refnn.distribute import gradient_scale, num_replicas_in_sync
+from refnn.models._explicit import (
+    LOSS_CLASSES,
+    ExplicitTrainingMixin,
+    resolve_loss,
+)
+from refnn.models._heads import check_head_dtype, head_policy
 
-# Loss names accepted by `MLP(loss=...)` and the refnn.losses class of each.
-_LOSS_CLASSES = {
-    "mse": "MeanSquaredError",
-    "sse": "SumSquaredError",
-    "binary_crossentropy": "BinaryCrossEntropy",
-    "categorical_crossentropy": "CategoricalCrossEntropy",
-    "sparse_categorical_crossentropy": "SparseCategoricalCrossEntropy",
-}
-# Class name (refnn or keras spelling) -> the loss kind used by backprop.
-_KIND_OF_CLASS = {
-    "MeanSquaredError": "mse",
-    "SumSquaredError": "sse",
-    "BinaryCrossEntropy": "binary_crossentropy",
-    "BinaryCrossentropy": "binary_crossentropy",
-    "CategoricalCrossEntropy": "categorical_crossentropy",
-    "CategoricalCrossentropy": "categorical_crossentropy",
-    "SparseCategoricalCrossEntropy": "sparse_categorical_crossentropy",
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",
-}
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight")
 # Activations with a fused Keras kernel computing the same formula (the
 # refnn.activations tests prove them equal); used in the forward pass, while
@@ -61,37 +49,7 @@ def _forward_fn(name):
 
 def _resolve_loss(loss):
     """Returns `(loss_object, kind)` for a loss name or loss object."""
-    from refnn import losses as refnn_losses
-
-    if isinstance(loss, str):
-        if loss not in _LOSS_CLASSES:
-            raise ValueError(
-                f"Unknown loss: loss={loss!r}. Expected one of "
-                f"{sorted(_LOSS_CLASSES)} or a refnn.losses object."
-            )
-        return getattr(refnn_losses, _LOSS_CLASSES[loss])(), loss
-    if isinstance(loss, dict):
-        loss = keras.losses.deserialize(loss)
-    kind = _KIND_OF_CLASS.get(type(loss).__name__)
-    if kind is None or not isinstance(loss, keras.losses.Loss):
-        raise ValueError(
-            "loss must be one of "
-            f"{sorted(_LOSS_CLASSES)} or one of their refnn.losses objects, "
-            f"got {loss!r}."
-        )
-    reduction = getattr(loss, "reduction", None)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"loss reduction must be one of {_REDUCTIONS} for explicit "
-            f"backprop, got reduction={reduction!r}."
-        )
-    config = loss.get_config()
-    if config.get("from_logits") or config.get("label_smoothing"):
-        raise ValueError(
-            "MLP's explicit backprop needs a loss on probabilities without "
-            f"label smoothing, got loss={loss!r} with config {config}."
-        )
-    return loss, kind
+    return resolve_loss(loss, tuple(LOSS_CLASSES), _REDUCTIONS, "MLP")
 
 
 def _penalty_gradient(regularizer, w):
@@ -112,7 +70,7 @@ def _penalty_gradient(regularizer, w):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class MLP(keras.Model):
+class MLP(ExplicitTrainingMixin, keras.Model):
     """Fully connected network whose gradients come from the seed's δ rules.
 
     Forward pass, layer by layer (seed 000 "Forward Propagation"):
@@ -130,9 +88,10 @@ class MLP(keras.Model):
     `ΔW = η δ aᵀ`. No `GradientTape` is involved: `train_step` calls
     `compute_gradients` and hands the result to the optimizer.
 
-    Loss and reduction. The loss is fixed at construction (the backward pass
-    is derived for it), so `compile()` takes the optimizer and metrics only.
-    Per sample, `"sse"` is ½Σⱼ(yⱼ − ŷⱼ)², `"mse"` is the mean over outputs of
+    Loss and reduction. The loss is `compile(loss=...)`'s, as for any Keras
+    model, or else the constructor's `loss`; only the losses whose δᵒ is
+    derived below are accepted (any other raises at `compile()`). Per
+    sample, `"sse"` is ½Σⱼ(yⱼ − ŷⱼ)², `"mse"` is the mean over outputs of
     (yⱼ − ŷⱼ)², the cross-entropies are those of `refnn.losses`. The batch
     reduction is the loss object's (`"sum_over_batch_size"` by default: the
     seed's "w = w + ηΔw/m" average over the m records of a batch; `"sum"`
@@ -142,8 +101,18 @@ class MLP(keras.Model):
 
     Speed: the forward pass uses Keras's fused sigmoid/tanh/relu/softmax
     kernels (the same formulas as `refnn.activations`); f′ always comes from
-    `refnn.activations.derivative`. Limits: single device (the loss is not
-    rescaled for distribution strategies) and no loss-scaling optimizer.
+    `refnn.activations.derivative`.
+
+    Scale. Under a `tf.distribute` strategy each replica's δᵒ is divided by
+    the number of replicas as well as by its shard's size, so the summed
+    replica gradients are the global batch's (training on N devices equals
+    one device). Under a mixed policy the hidden layers run forward and
+    backward in the compute dtype (float16/bfloat16) and the output layer
+    and δᵒ in float32 (`head_dtype`); with a `LossScaleOptimizer` (what
+    `compile()` gives under `mixed_float16`) δᵒ is multiplied by the loss
+    scale, so every δ and gradient is scaled as autodiff of the scaled loss
+    would be, and the optimizer unscales them. Under the JAX backend the
+    same step runs as the trainer's stateless `train_step(state, data)`.
 
     Args:
         units: list of layer widths, output layer included; `[1, 1]` is the
@@ -165,6 +134,8 @@ class MLP(keras.Model):
             `L1`/`L2`/`L1L2`.
         kernel_initializer: initializer of the kernels.
         bias_initializer: initializer of the biases.
+        head_dtype: dtype of the output layer's computation; None (default)
+            is float32 under a mixed policy and the model's dtype otherwise.
         **kwargs: passed to `keras.Model` (`name`, `dtype`, ...).
 
     Call arguments:
@@ -204,6 +175,7 @@ class MLP(keras.Model):
         kernel_regularizer=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -239,13 +211,12 @@ class MLP(keras.Model):
                 f"{output_activation!r}."
             )
         self.use_bias = bool(use_bias)
-        self.loss_function, self._loss_kind = _resolve_loss(loss)
-        canonical = _CANONICAL_OUTPUT.get(self._loss_kind)
-        if canonical and self.output_activation != canonical:
-            raise ValueError(
-                f"loss={self._loss_kind!r} needs output_activation="
-                f"{canonical!r}, got {self.output_activation!r}."
-            )
+        self._set_loss(loss)
+        self._init_loss = self.loss_function  # get_config's loss
+        self.head_dtype = check_head_dtype(head_dtype)
+        # Variables are cast explicitly (hidden layers to the compute
+        # dtype, the output to `head_dtype`), never rounded by autocast.
+        self.autocast = False
         if (
             isinstance(l2, bool)
             or not isinstance(l2, (int, float))
@@ -269,6 +240,18 @@ class MLP(keras.Model):
             if self.output_activation == "softmax"
             else activations.derivative(self.output_activation)
         )
+
+    def _set_loss(self, loss):
+        loss_function, kind = _resolve_loss(loss)
+        canonical = _CANONICAL_OUTPUT.get(kind)
+        if canonical and self.output_activation != canonical:
+            raise ValueError(
+                f"loss={kind!r} needs output_activation="
+                f"{canonical!r}, got {self.output_activation!r}."
+            )
+        self.loss_function, self._loss_kind = loss_function, kind
+
+    _use_compile_loss = _set_loss
 
     # ------------------------------------------------------------------
     # Weights
@@ -307,11 +290,20 @@ class MLP(keras.Model):
     # Forward pass
 
     def _layer(self, index):
-        """Kernel, bias (or None), f and f′ of layer `index`."""
-        bias = self.biases[index] if self.use_bias else None
+        """Kernel, bias (or None), f, f′ and compute dtype of layer `index`.
+
+        Kernel and bias are cast to the dtype the layer computes in: the
+        model's compute dtype, float32 (or `head_dtype`) for the output.
+        """
         if index == len(self.units) - 1:
-            return self.kernels[index], bias, self._f_out, self._f_out_prime
-        return self.kernels[index], bias, self._f, self._f_prime
+            dtype = head_policy(self, self.head_dtype).compute_dtype
+            f, f_prime = self._f_out, self._f_out_prime
+        else:
+            dtype = self.compute_dtype
+            f, f_prime = self._f, self._f_prime
+        kernel = ops.cast(self.kernels[index], dtype)
+        bias = ops.cast(self.biases[index], dtype) if self.use_bias else None
+        return kernel, bias, f, f_prime
 
     def forward(self, x):
         """Forward pass keeping every layer's z (pre-activation) and a.
@@ -326,6 +318,7 @@ class MLP(keras.Model):
         zs, acts = [], [a]
         for index in range(len(self.units)):
             W, b, f, _ = self._layer(index)
+            a = ops.cast(a, W.dtype)  # the head computes in float32
             z = ops.matmul(a, W)  # (B, in) @ (in, out) -> (B, out)
             if b is not None:
                 z = z + b
@@ -342,29 +335,29 @@ class MLP(keras.Model):
 
     def penalty(self):
         """The weight penalty Σₗ (λΣW⁽ˡ⁾² + Ω(W⁽ˡ⁾)) added to the loss."""
-        total = ops.zeros((), dtype=self.compute_dtype)
+        total = ops.zeros((), dtype=self.variable_dtype)
         for W in self.kernels:
+            W = ops.cast(W, total.dtype)
             if self.l2:
                 total = total + self.l2 * ops.sum(ops.square(W))
             if self.kernel_regularizer is not None:
-                total = total + self.kernel_regularizer(W)
+                total = total + ops.cast(self.kernel_regularizer(W), W.dtype)
         return total
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        """E = loss(y, ŷ) + penalty: what `compute_gradients` differentiates."""
-        if self.loss is not None:
-            raise ValueError(
-                "MLP's loss is set by MLP(loss=...), since its backward pass "
-                "is derived for it; call compile() without loss. Got "
-                f"compile(loss={self.loss!r})."
-            )
+        """E = loss(y, ŷ) + penalty: what `compute_gradients` differentiates.
+
+        Under a strategy with N replicas, both terms are divided by N (as
+        Keras's losses are), so the replicas' values add up to E.
+        """
         if y_pred is None:
             y_pred = self(x, training=training)
         loss = self.loss_function(y, y_pred, sample_weight)
         if self.l2 or self.kernel_regularizer is not None:
-            loss = loss + self.penalty()
+            penalty = ops.cast(self.penalty(), loss.dtype)
+            loss = loss + penalty / float(num_replicas_in_sync())
         return loss
 
     def _record_scale(self, y_hat, sample_weight):
@@ -384,7 +377,7 @@ class MLP(keras.Model):
     # ------------------------------------------------------------------
     # Backward pass: the δ rules
 
-    def output_delta(self, y, y_hat, z, sample_weight=None):
+    def output_delta(self, y, y_hat, z, sample_weight=None, scale=None):
         """δᵒ = −∂E/∂zᴸ for every record, scaled by its reduction weight.
 
         Args:
@@ -393,6 +386,8 @@ class MLP(keras.Model):
             y_hat: ŷ, `(batch_size, units[-1])`.
             z: the output pre-activation zᴸ.
             sample_weight: optional `(batch_size,)` record weights.
+            scale: optional factor of the whole error (loss scale over
+                number of replicas, see `train_step`).
 
         Returns:
             δᵒ, shape `(batch_size, units[-1])`.
@@ -403,7 +398,8 @@ class MLP(keras.Model):
             y = ops.one_hot(labels, self.units[-1], dtype=y_hat.dtype)
         else:
             y = ops.cast(ops.reshape(y, ops.shape(y_hat)), y_hat.dtype)
-        scale = self._record_scale(y_hat, sample_weight)  # (B, 1)
+        record = self._record_scale(y_hat, sample_weight)  # (B, 1)
+        scale = record if scale is None else record * ops.cast(scale, y.dtype)
         if kind == "binary_crossentropy":
             # per record mean over outputs of BCE; with σ: δ = (y − ŷ) / K
             return (y - y_hat) * (scale / self.units[-1])
@@ -420,36 +416,56 @@ class MLP(keras.Model):
             return activations.softmax_vjp(y_hat, error)
         return error * self._f_out_prime(z, y_hat)
 
-    def forward_backward(self, x, y, sample_weight=None):
+    def forward_backward(self, x, y, sample_weight=None, scale=None):
         """One forward and one backward pass.
+
+        Args:
+            x: inputs, `(batch_size, input_dim)`.
+            y: targets (see `output_delta`).
+            sample_weight: optional `(batch_size,)` record weights.
+            scale: optional factor of ∂E/∂θ (the loss scale divided by the
+                number of replicas in `train_step`); None is 1.
 
         Returns:
             `(y_hat, grads, deltas, acts)`: ŷ; ∂E/∂θ in the order of
             `trainable_variables`; δ⁽¹⁾..δ⁽ᴸ⁾; a⁽⁰⁾..a⁽ᴸ⁾.
         """
         if not self.built:
-            self.build(ops.shape(x))
+            self.build(tuple(x.shape))  # static shape: saved with the model
         zs, acts = self.forward(x)
         num_layers = len(self.units)
         deltas = [None] * num_layers
-        deltas[-1] = self.output_delta(y, acts[-1], zs[-1], sample_weight)
+        deltas[-1] = self.output_delta(
+            y, acts[-1], zs[-1], sample_weight, scale
+        )
         for index in range(num_layers - 2, -1, -1):
-            # δʰ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾ᵀ) ⊙ f′(z⁽ˡ⁾)
-            W_next = self.kernels[index + 1]
-            back = ops.matmul(deltas[index + 1], ops.transpose(W_next))
+            # δʰ = (δ⁽ˡ⁺¹⁾ W⁽ˡ⁺¹⁾ᵀ) ⊙ f′(z⁽ˡ⁾), in the hidden compute dtype
+            W_next = ops.cast(self.kernels[index + 1], zs[index].dtype)
+            delta = ops.cast(deltas[index + 1], W_next.dtype)
+            back = ops.matmul(delta, ops.transpose(W_next))
             deltas[index] = back * self._f_prime(zs[index], acts[index + 1])
         grads = []
         for index in range(num_layers):
             # ∂E/∂W = −a⁽ˡ⁻¹⁾ᵀ δ⁽ˡ⁾  (B, in)ᵀ @ (B, out) -> (in, out)
-            grad_w = -ops.matmul(ops.transpose(acts[index]), deltas[index])
+            delta = deltas[index]
+            a = ops.cast(acts[index], delta.dtype)
+            grad_w = -ops.matmul(ops.transpose(a), delta)
             W = self.kernels[index]
+            grad_w = ops.cast(grad_w, W.dtype)
+            penalty = None
             if self.l2:
-                grad_w = grad_w + (2.0 * self.l2) * W
+                penalty = (2.0 * self.l2) * W
             if self.kernel_regularizer is not None:
-                grad_w = grad_w + _penalty_gradient(self.kernel_regularizer, W)
+                term = _penalty_gradient(self.kernel_regularizer, W)
+                penalty = term if penalty is None else penalty + term
+            if penalty is not None:
+                if scale is not None:
+                    penalty = penalty * ops.cast(scale, W.dtype)
+                grad_w = grad_w + penalty
             grads.append(grad_w)
             if self.use_bias:
-                grads.append(-ops.sum(deltas[index], axis=0))
+                bias = self.biases[index]
+                grads.append(ops.cast(-ops.sum(delta, axis=0), bias.dtype))
         return acts[-1], grads, deltas, acts
 
     def compute_gradients(self, x, y, sample_weight=None):
@@ -509,15 +525,21 @@ class MLP(keras.Model):
             )
         return trace
 
-    def train_step(self, data):
-        """One optimizer step on the δ-rule gradients (no GradientTape)."""
+    def _explicit_step(self, data):
+        """One optimizer step on the δ-rule gradients (no GradientTape).
+
+        The gradients are multiplied by `gradient_scale`: the loss scale of
+        a `LossScaleOptimizer` (which divides it out again) over the number
+        of replicas (whose gradients the optimizer sums).
+        """
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        y_pred, grads, _, _ = self.forward_backward(x, y, sample_weight)
+        scale = gradient_scale(self.optimizer)
+        y_pred, grads, _, _ = self.forward_backward(x, y, sample_weight, scale)
         loss = self.compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight
         )
-        self._loss_tracker.update_state(loss, sample_weight=ops.shape(x)[0])
-        self.optimizer.apply(grads, self.trainable_variables)
+        self._track_loss(loss, ops.shape(x)[0])
+        self._apply_gradients(grads)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------
@@ -601,7 +623,7 @@ class MLP(keras.Model):
             "activation": self.activation,
             "output_activation": self.output_activation,
             "use_bias": self.use_bias,
-            "loss": keras.losses.serialize(self.loss_function),
+            "loss": keras.losses.serialize(self._init_loss),
             "l2": self.l2,
             "kernel_regularizer": keras.regularizers.serialize(
                 self.kernel_regularizer
@@ -614,4 +636,5 @@ class MLP(keras.Model):
             "bias_initializer": keras.initializers.serialize(
                 self.bias_initializer
             ),
+            "head_dtype": self.head_dtype,
         }

@@ -7,6 +7,15 @@ import numpy as np
 from keras import ops
 
 from refnn import activations
+from refnn.distribute import (
+    all_reduce_sum,
+    num_replicas_in_sync,
+    stateless_step,
+)
+from refnn.models._explicit import (
+    ExplicitTrainingMixin,
+)
+from refnn.models._heads import check_head_dtype, head_policy
 
 
 class _BoundaryRecorder(keras.callbacks.Callback):
@@ -27,7 +36,7 @@ class _BoundaryRecorder(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Perceptron(keras.Model):
+class Perceptron(ExplicitTrainingMixin, keras.Model):
     """The seed's perceptron: ŷ = step(w·x + b), trained by its update rule.
 
     For a point x with label y ∈ {0, 1} and prediction ŷ:
@@ -54,6 +63,16 @@ class Perceptron(keras.Model):
     `(numpy array (input_dim,), float)`, reset at each `fit`), which is what
     the seed's dotted progression lines are drawn from.
 
+    Scale. Under a `tf.distribute` strategy each replica computes the
+    update of its shard's misclassified points and the replicas' updates
+    are summed (all-reduce) before w and b are assigned, so every copy gets
+    the update of the whole global batch: the same weights, mistakes and
+    accuracy as on one device (`update="sequential"` visits points one
+    after another and so needs one replica). The score is computed in
+    float32 under a mixed policy (`head_dtype`). Under the JAX backend
+    the same step runs as the trainer's stateless `train_step(state,
+    data)`.
+
     Online training with `batch_size=1` runs one tiny step per point, so
     Keras's per-step overhead dominates: `update="sequential"` with a large
     batch (same updates, one compiled loop per batch) or
@@ -69,6 +88,8 @@ class Perceptron(keras.Model):
             updates of `batch_size=1` (with `shuffle=False`), much faster.
         kernel_initializer: initializer of w (default zeros, as sklearn).
         bias_initializer: initializer of b (default zeros).
+        head_dtype: dtype of the score's computation; None (default) is
+            float32 under a mixed policy and the model's dtype otherwise.
         **kwargs: `keras.Model` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -101,6 +122,7 @@ class Perceptron(keras.Model):
         update="batch",
         kernel_initializer="zeros",
         bias_initializer="zeros",
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -122,6 +144,10 @@ class Perceptron(keras.Model):
                 f"update must be 'batch' or 'sequential', got {update!r}."
             )
         self.learning_rate = float(learning_rate)
+        self.head_dtype = check_head_dtype(head_dtype)
+        # Variables are cast explicitly (hidden layers to the compute
+        # dtype, the output to `head_dtype`), never rounded by autocast.
+        self.autocast = False
         self.update = update
         self.record_boundaries = record_boundaries
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -141,17 +167,25 @@ class Perceptron(keras.Model):
             shape=(self.input_dim,),
             initializer=self.kernel_initializer,
             name="kernel",
+            aggregation="only_first_replica",  # replicas assign the same sum
         )
         self.bias = self.add_weight(
-            shape=(), initializer=self.bias_initializer, name="bias"
+            shape=(),
+            initializer=self.bias_initializer,
+            name="bias",
+            aggregation="only_first_replica",
         )
 
     def score(self, inputs):
         """The linear score w·x + b, shape `(batch_size,)`."""
-        x = ops.cast(inputs, self.compute_dtype)
+        x = ops.cast(inputs, self._dtype())
         return ops.matmul(x, ops.cast(self.kernel, x.dtype)) + ops.cast(
             self.bias, x.dtype
         )
+
+    def _dtype(self):
+        """The dtype the score and the rule compute in."""
+        return head_policy(self, self.head_dtype).compute_dtype
 
     def call(self, inputs):
         return activations.step(self.score(inputs))[:, None]  # (B, 1)
@@ -219,12 +253,24 @@ class Perceptron(keras.Model):
         self.mistakes_tracker.update_state(wrong)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
+    def _use_compile_loss(self, loss):
+        raise ValueError(
+            "Perceptron is trained by its update rule, not by a loss: "
+            f"compile() takes no loss, got loss={loss!r}."
+        )
+
+    def _explicit_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        x = ops.cast(x, self.compute_dtype)
+        x = ops.cast(x, self._dtype())
         if not self.built:
             self(x)  # creates w and b on the first trace
         if self.update == "sequential":
+            if num_replicas_in_sync() > 1:
+                raise ValueError(
+                    "update='sequential' visits the points one after "
+                    "another and needs one replica; use update='batch' "
+                    f"with {num_replicas_in_sync()} replicas."
+                )
             return self._sequential_step(x, y, sample_weight)
         error = self._errors(x, y)  # y − ŷ, (B,)
         step = (
@@ -234,23 +280,29 @@ class Perceptron(keras.Model):
         )
         alpha = self.learning_rate
         # w ← w + α Σ_i (y_i − ŷ_i) x_i ;  b ← b + α Σ_i (y_i − ŷ_i)
-        delta_w = alpha * ops.matmul(step, x)  # (D,)
-        delta_b = alpha * ops.sum(step)
+        # summed over the replicas' shards: the global batch's update
+        delta_w = all_reduce_sum(alpha * ops.matmul(step, x))  # (D,)
+        delta_b = all_reduce_sum(alpha * ops.sum(step))
         self.kernel.assign_add(ops.cast(delta_w, self.kernel.dtype))
         self.bias.assign_add(ops.cast(delta_b, self.bias.dtype))
         return self._update_metrics(error, sample_weight)
 
-    def test_step(self, data):
+    def test_step(self, *args):
+        if len(args) == 2:  # JAX: (state, data)
+            return stateless_step(self, self._test_step, *args)
+        return self._test_step(*args)
+
+    def _test_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        x = ops.cast(x, self.compute_dtype)
+        x = ops.cast(x, self._dtype())
         return self._update_metrics(self._errors(x, y), sample_weight)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, compiling first if needed and recording (w, b).
 
         Accepts everything `keras.Model.fit` does. The rule uses no
-        optimizer or loss, so `compile()` needs no arguments (any optimizer
-        or loss given is ignored); an uncompiled model is compiled with
+        optimizer or loss, so `compile()` needs no arguments (an optimizer
+        given is unused; a loss raises); an uncompiled model is compiled with
         `compile()` automatically.
         """
         y = kwargs.get("y", args[1] if len(args) > 1 else None)
@@ -305,4 +357,5 @@ class Perceptron(keras.Model):
             "bias_initializer": keras.initializers.serialize(
                 self.bias_initializer
             ),
+            "head_dtype": self.head_dtype,
         }

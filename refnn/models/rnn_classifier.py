@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.text.special_tokens import SPECIAL_TOKENS
 from refnn.text.word_tokenizer import WordTokenizer
 
@@ -55,6 +56,8 @@ class RNNClassifier(keras.Model):
             string-in `serve_text` endpoint and has `predict_text`.
         sequence_length: optional maximum number of tokens the string
             endpoint keeps (longer texts are truncated).
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: base `keras.Model` arguments.
 
     Call arguments:
@@ -93,9 +96,11 @@ class RNNClassifier(keras.Model):
         dropout=0.0,
         vocabulary=None,
         sequence_length=None,
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         self.vocabulary_size = check_positive_int(
             "vocabulary_size", vocabulary_size
         )
@@ -125,7 +130,10 @@ class RNNClassifier(keras.Model):
         self.rnn = make_rnn(cell_type, units, name="rnn")
         self.dropout_layer = keras.layers.Dropout(dropout, name="dropout")
         self.classifier = keras.layers.Dense(
-            num_classes, activation="softmax", name="classifier"
+            num_classes,
+            activation="softmax",
+            name="classifier",
+            dtype=head_policy(self, self.head_dtype),
         )
 
     def call(self, token_ids, training=None):
@@ -200,6 +208,7 @@ class RNNClassifier(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "vocabulary_size": self.vocabulary_size,
             "num_classes": self.num_classes,
             "embedding_dim": self.embedding_dim,

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.models.rnn_classifier import check_positive_int, make_rnn
 from refnn.text.char_tokenizer import CharTokenizer
 from refnn.text.special_tokens import SPECIAL_TOKENS
@@ -39,6 +40,8 @@ class Seq2Seq(keras.Model):
         units: hidden size of encoder and decoder.
         cell_type: `"lstm"`, `"gru"` or `"simple_rnn"` (refnn's layers).
         max_decode_length: number of greedy decoding steps.
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: base `keras.Model` arguments.
 
     Call arguments:
@@ -75,9 +78,11 @@ class Seq2Seq(keras.Model):
         units=64,
         cell_type="gru",
         max_decode_length=12,
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         self.source_tokenizer = CharTokenizer(source_vocabulary)
         self.target_tokenizer = CharTokenizer(target_vocabulary)
         self.source_vocabulary = "".join(self.source_tokenizer.vocabulary[5:])
@@ -106,7 +111,9 @@ class Seq2Seq(keras.Model):
             return_state=True,
             name="decoder",
         )
-        self.output_layer = keras.layers.Dense(n_tgt, name="output_layer")
+        self.output_layer = keras.layers.Dense(
+            n_tgt, name="output_layer", dtype=head_policy(self, self.head_dtype)
+        )
 
     def encode(self, encoder_inputs):
         """Final encoder states, a list (`[h]` or `[h, c]` for LSTM)."""
@@ -171,7 +178,8 @@ class Seq2Seq(keras.Model):
             if not isinstance(states, (list, tuple)):
                 states = [states]
             states = list(states)
-            logits = self.output_layer(h) + ops.cast(penalty, h.dtype)
+            logits = self.output_layer(h)  # float32 under a mixed policy
+            logits = logits + ops.cast(penalty, logits.dtype)
             token = ops.cast(ops.argmax(logits, axis=-1), "int32")[:, None]
             token = ops.where(done, SPECIAL_TOKENS.pad_id, token)  # (B, 1)
             outputs.append(token)
@@ -264,6 +272,7 @@ class Seq2Seq(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "source_vocabulary": self.source_vocabulary,
             "target_vocabulary": self.target_vocabulary,
             "embedding_dim": self.embedding_dim,

@@ -11,6 +11,7 @@ from refnn.layers import (
     TransformerEncoderLayer,
 )
 from refnn.models._checks import check_positive_int, check_transformer_args
+from refnn.models._heads import check_head_dtype, head_policy
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
@@ -56,6 +57,8 @@ class Transformer(keras.Model):
         start_token_id: int, the decoder's first input (`[SOS]`).
         end_token_id: int, the end token (`[EOS]`); greedy decoding pads
             every position after it.
+        head_dtype: dtype of the output layer; None (default) is float32
+            under a mixed policy and the model's dtype otherwise.
         **kwargs: forwarded to `keras.Model`.
 
     Call arguments:
@@ -96,9 +99,11 @@ class Transformer(keras.Model):
         pad_token_id=SPECIAL_TOKENS.pad_id,
         start_token_id=SPECIAL_TOKENS.sos_id,
         end_token_id=SPECIAL_TOKENS.eos_id,
+        head_dtype=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.head_dtype = check_head_dtype(head_dtype)
         if intermediate_dim is None:
             intermediate_dim = 4 * hidden_dim
         check_transformer_args(
@@ -174,7 +179,9 @@ class Transformer(keras.Model):
             for i in range(num_layers)
         ]
         self.output_layer = keras.layers.Dense(
-            decoder_vocabulary_size, name="output_layer", **common
+            decoder_vocabulary_size,
+            name="output_layer",
+            dtype=head_policy(self, self.head_dtype),
         )
         # Compiled decode loops, kept out of Keras/TF tracking (not saved).
         self._decode_functions = _FunctionCache()
@@ -421,6 +428,7 @@ class Transformer(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
+            "head_dtype": self.head_dtype,
             "encoder_vocabulary_size": self.encoder_vocabulary_size,
             "decoder_vocabulary_size": self.decoder_vocabulary_size,
             "encoder_max_length": self.encoder_max_length,

@@ -174,11 +174,35 @@ class LogisticRegressionTest(TestCase):
         with self.assertRaisesRegex(ValueError, "num_classes.*got 2.5"):
             LogisticRegression(num_classes=2.5)
         x, y = _data(2)
-        model = LogisticRegression()
-        model.compile("sgd", loss="mse")
-        with self.assertRaisesRegex(ValueError, "without a loss"):
-            model.fit(x, y, verbose=0)
+        with self.assertRaisesRegex(ValueError, "binary_crossentropy.*mse"):
+            LogisticRegression().compile("sgd", loss="mse")
+        with self.assertRaisesRegex(ValueError, "categorical_crossentropy"):
+            LogisticRegression(num_classes=3).compile(
+                "sgd", loss="binary_crossentropy"
+            )
         with self.assertRaisesRegex(ValueError, r"\[0, 2\), got .*3"):
             LogisticRegression().fit(x, y + 2, verbose=0)
         with self.assertRaisesRegex(ValueError, "labels must be class ids"):
             _random_model(3).compute_gradients(x, np.zeros((12, 2)))
+
+
+@pytest.mark.parametrize(
+    "num_classes,loss",
+    [
+        (2, "binary_crossentropy"),
+        (2, keras.losses.BinaryCrossentropy()),
+        (3, "sparse_categorical_crossentropy"),
+        (3, losses.CategoricalCrossEntropy()),
+    ],
+)
+def test_compile_loss_of_the_derived_cross_entropy(num_classes, loss):
+    """compile(loss=...) with the derived loss trains as compile() does."""
+    x, y = _data(num_classes)
+    weights = []
+    for compiled in (None, loss):
+        model = _random_model(num_classes)
+        model.compile(keras.optimizers.SGD(0.5), loss=compiled)
+        model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

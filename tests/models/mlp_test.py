@@ -374,12 +374,77 @@ def test_invalid_args_raise():
             MLP(**kwargs)
 
 
-def test_compile_with_a_loss_raises():
-    model = MLP([2, 1])
-    model.compile(optimizer="sgd", loss="mse")
-    x = np.zeros((2, 3), "float32")
-    with pytest.raises(ValueError, match="compile"):
-        model.fit(x, np.zeros((2, 1), "float32"), verbose=0)
+def _one_sgd_step(model, x, y, **compile_kwargs):
+    model.compile(optimizer=keras.optimizers.SGD(0.5), **compile_kwargs)
+    model.fit(x, y, batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    return model.get_weights()
+
+
+def test_compile_loss_is_the_training_loss():
+    """compile(loss=...) trains on that loss, like the constructor's."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(8, 4)).astype("float32")
+    y = np.eye(3, dtype="float32")[rng.integers(0, 3, 8)]
+    kwargs = dict(activation="tanh", output_activation="softmax")
+    start = MLP([5, 3], **kwargs)
+    start.build(x.shape)
+    init = start.get_weights()
+
+    def trained(loss_in_init, loss_in_compile):
+        model = MLP([5, 3], loss=loss_in_init, **kwargs)
+        model.build(x.shape)
+        model.set_weights(init)
+        extra = {} if loss_in_compile is None else {"loss": loss_in_compile}
+        return _one_sgd_step(model, x, y, **extra)
+
+    reference = trained("categorical_crossentropy", None)
+    for compiled in (
+        keras.losses.CategoricalCrossentropy(),
+        losses.CategoricalCrossEntropy(),
+        "categorical_crossentropy",
+    ):
+        got = trained("sse", compiled)
+        for a, b in zip(got, reference):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+    sse = trained("sse", None)
+    assert max(np.abs(a - b).max() for a, b in zip(sse, reference)) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        "hinge",
+        keras.losses.Hinge(),
+        keras.losses.CategoricalCrossentropy(from_logits=True),
+        keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+    ],
+)
+def test_compile_with_an_underived_loss_raises_at_compile(loss):
+    model = MLP([2, 3], output_activation="softmax")
+    with pytest.raises(ValueError, match="categorical_crossentropy|logits"):
+        model.compile(optimizer="sgd", loss=loss)
+
+
+def test_compile_loss_needs_the_matching_output():
+    model = MLP([2, 3], activation="sigmoid")
+    with pytest.raises(ValueError, match="output_activation='softmax'"):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+
+
+def test_compiled_loss_survives_save_and_reload(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 4)).astype("float32")
+    y = rng.integers(0, 3, 6)
+    model = MLP([4, 3], activation="relu", output_activation="softmax")
+    model.compile("sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded._loss_kind == "sparse_categorical_crossentropy"
+    assert loaded.get_config() == model.get_config()
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("reduction,divisor", [("sum", 1.0), (None, 4.0)])

@@ -165,6 +165,8 @@ class PerceptronTest(TestCase):
             Perceptron(update="online")
         with self.assertRaisesRegex(TypeError, "record_boundaries"):
             Perceptron(record_boundaries=1)
+        with self.assertRaisesRegex(ValueError, "takes no loss.*'mse'"):
+            Perceptron().compile(loss="mse")
         with self.assertRaisesRegex(ValueError, r"0 or 1, got .*\[-1\.0"):
             Perceptron().fit(X3, np.array([-1.0, 1.0, 1.0]), verbose=0)
         with self.assertRaisesRegex(ValueError, "input_shape"):
