@@ -4,10 +4,11 @@ import keras
 from keras import ops
 
 from refnn.models.bert_encoder import BertEncoder
+from refnn.saving import AtomicSaveMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertClassifier(keras.Model):
+class BertClassifier(AtomicSaveMixin, keras.Model):
     """Classifies sequences from a (pre-trained) `BertEncoder`'s [CLS] token.
 
         p(y | x) = softmax(W dropout(pooled(x)) + b)

@@ -4,10 +4,11 @@ import keras
 from keras import ops
 
 from refnn.models.bert_encoder import BertEncoder
+from refnn.saving import AtomicSaveMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertMaskedLM(keras.Model):
+class BertMaskedLM(AtomicSaveMixin, keras.Model):
     """Masked language model on top of a `BertEncoder` (pre-training).
 
     Some input tokens are hidden (see `refnn.models.bert_masking.mask_tokens`:

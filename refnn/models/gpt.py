@@ -7,12 +7,13 @@ from refnn.layers import TokenAndPositionEmbedding, TransformerDecoderLayer
 from refnn.layers.masks import compute_causal_mask
 from refnn.layers.transformer_encoder_layer import apply_dense
 from refnn.models._checks import check_positive_int, check_transformer_args
+from refnn.saving import AtomicSaveMixin
 
 TRUNCATE_POLICIES = ("error", "left")
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class GPT(keras.Model):
+class GPT(AtomicSaveMixin, keras.Model):
     """Decoder-only Transformer language model (GPT) with a KV cache.
 
     Token ids are embedded (token embedding + learned position embedding),

@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from refnn import activations
+from refnn.saving import AtomicSaveMixin
 
 # Loss names accepted by `MLP(loss=...)` and the refnn.losses class of each.
 _LOSS_CLASSES = {
@@ -112,7 +113,7 @@ def _penalty_gradient(regularizer, w):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class MLP(keras.Model):
+class MLP(AtomicSaveMixin, keras.Model):
     """Fully connected network whose gradients come from the seed's δ rules.
 
     Forward pass, layer by layer (seed 000 "Forward Propagation"):

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from refnn import activations
+from refnn.saving import AtomicSaveMixin
 
 
 class _BoundaryRecorder(keras.callbacks.Callback):
@@ -27,7 +28,7 @@ class _BoundaryRecorder(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Perceptron(keras.Model):
+class Perceptron(AtomicSaveMixin, keras.Model):
     """The seed's perceptron: ŷ = step(w·x + b), trained by its update rule.
 
     For a point x with label y ∈ {0, 1} and prediction ŷ:

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.saving import AtomicSaveMixin
 from refnn.text.special_tokens import SPECIAL_TOKENS
 from refnn.text.word_tokenizer import WordTokenizer
 
@@ -32,7 +33,7 @@ def check_positive_int(name, value):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class RNNClassifier(keras.Model):
+class RNNClassifier(AtomicSaveMixin, keras.Model):
     """Many-to-one RNN: embedding -> LSTM/GRU/SimpleRNN -> softmax.
 
     The recurrent layer reads the tokens one at a time and only its final
