@@ -17,7 +17,13 @@ from pathlib import Path
 
 RESULT_PREFIX = "RESULT "
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TUTORIALS_DIR = REPO_ROOT / "tutorials"
+# A checkout runs tutorials/ itself; an installed wheel carries a copy of the
+# scripts in the package (refnn/_tutorials links to tutorials/ in a checkout).
+TUTORIALS_DIR = (
+    REPO_ROOT / "tutorials"
+    if (REPO_ROOT / "tutorials").is_dir()
+    else Path(__file__).resolve().parent / "_tutorials"
+)
 
 
 def parse_args(name, argv=None, description=None):
