@@ -81,6 +81,8 @@ def _import_refnn(verbose):
         return
     import tempfile
 
+    if sys.stderr.isatty():  # a few seconds of silence otherwise
+        print("refnn: starting TensorFlow...", file=sys.stderr, flush=True)
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as capture:
@@ -649,7 +651,10 @@ def _cmd_tutorials(args):
     if args.savedmodels is not None:
         env["REFNN_SAVEDMODELS"] = str(args.savedmodels)
     _, ok = tutorials.run_tutorials(
-        [p.stem for p in selected], quick=args.quick, env=env
+        [p.stem for p in selected],
+        quick=args.quick,
+        env=env,
+        hide=None if args.verbose else _STARTUP_NOISE.match,
     )
     return 0 if ok else 1
 
@@ -786,7 +791,9 @@ def build_parser():
     show.add_argument("path")
     show.set_defaults(func=_cmd_show)
 
-    tut = sub.add_parser("tutorials", help="run the tutorials")
+    tut = sub.add_parser(
+        "tutorials", help="run the tutorials", parents=[verbose]
+    )
     tut.add_argument("names", nargs="*", help="NN, topic or NN_topic; all")
     tut.add_argument("--quick", action="store_true")
     tut.add_argument("--list", action="store_true")

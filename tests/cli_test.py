@@ -323,3 +323,31 @@ def test_export_a_keras_file(tmp_path, capsys):
     )
     assert "already exists" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nope.keras")]) == 2
+
+
+def test_tutorials_hide_tensorflow_start_up_lines(
+    tmp_path, capsys, monkeypatch
+):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    noise = [
+        "WARNING: All log messages before absl::InitializeLog() is called "
+        "are written to STDERR",
+        "I0000 00:00:1796203047.943223   18989 cudart_stub.cc:31] Could not "
+        "find cuda drivers on your machine, GPU will not be used.",
+    ]
+    result = {"model": "M", "dataset": "D", "metric": "m", "value": 1}
+    (folder / "01_noisy.py").write_text(
+        "import sys\n"
+        + "".join(f"print({line!r}, file=sys.stderr)\n" for line in noise)
+        + "print('the lesson')\n"
+        + f"print('RESULT ' + {json.dumps(result)!r})\n"
+    )
+    monkeypatch.setattr(tutorials, "TUTORIALS_DIR", folder)
+    assert main(["tutorials", "01"]) == 0
+    out = capsys.readouterr().out
+    assert "the lesson" in out and "1/1 passed" in out
+    assert "cuda drivers" not in out and "absl" not in out
+    assert main(["tutorials", "--verbose", "01"]) == 0
+    out = capsys.readouterr().out
+    assert all(line in out for line in noise)
