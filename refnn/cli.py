@@ -272,7 +272,8 @@ def _build_model(kind, num_classes, args):
 def _callbacks(args, batches, num_features):
     import keras
 
-    callbacks = [batches.callback()]
+    # A NaN loss ends the run at once instead of after every epoch.
+    callbacks = [batches.callback(), keras.callbacks.TerminateOnNaN()]
     if args.checkpoint_dir is not None:
         # Saved at every epoch end; a killed run resumes at the epoch it was
         # in, and EpochBatches replays that epoch's batches exactly.

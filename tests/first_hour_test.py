@@ -220,6 +220,14 @@ def check_s1b(tmp_path, capsys, export):
         model, "nan", base_dir=tmp_path, allow_nonfinite=True
     )
     assert (path / "saved_model.pb").exists()
+    # A diverging CLI run (a finite but absurd rate) is not exported.
+    argv = _train_argv(tmp_path, "--learning-rate", "1e30", "--epochs", "4")
+    argv += ["--export"]
+    rc, out, err = _cli(argv + ["--savedmodels", tmp_path / "sm"], capsys)
+    assert (
+        rc == 1 and "non-finite weights" in err and "--allow-nonfinite" in err
+    )
+    assert not (tmp_path / "sm" / "mlp_d").exists()
 
 
 def check_s2(tmp_path, capsys, export):

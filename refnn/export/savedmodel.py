@@ -214,7 +214,8 @@ def check_finite_weights(model):
                 f"{variable.path} holds {value[bad][0].item()!r} at index "
                 f"{index} ({int(bad.sum())} of {value.size} values); "
                 "training diverged (try a smaller learning rate). Pass "
-                "allow_nonfinite=True to export it anyway."
+                "allow_nonfinite=True (refnn train/export: --allow-nonfinite) "
+                "to export it anyway."
             )
 
 
