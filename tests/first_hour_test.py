@@ -44,6 +44,7 @@ MEASURED = [
     ("S1a", "--learning-rate inf exports NaN weights", HERE, "s1a"),
     ("S1b", "a model with NaN weights is exported", HERE, "s1b"),
     ("S2", "fit on arrays/files with NaN trains to NaN loss", HERE, "s2"),
+    # S2 also: test_s2_fit_on_numpy_arrays_refuses_non_finite_values below.
     ("S3", "predict with null/NaN/Infinity answers label 0", PREDICT, None),
     ("S4", "a label -1 trains without complaint", HERE, "s4"),
     ("S5", "a GPT export maps token id -1 to the last entry", PREDICT, None),
@@ -509,3 +510,30 @@ def test_w3_killed_run_resumes_to_the_same_weights(tmp_path):
     assert sorted(got) == sorted(want) and len(want) >= 4
     for name in want:
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+
+
+def test_s2_fit_on_numpy_arrays_refuses_non_finite_values():
+    from refnn.models import MLP, LogisticRegression, Perceptron
+
+    x = np.ones((6, 3), "float32")
+    x[4, 1] = np.inf
+    y = np.zeros(6, "int64")
+    clean = np.ones((6, 3), "float32")
+    models = [
+        MLP([4, 2], output_activation="softmax"),
+        LogisticRegression(num_classes=2),
+        Perceptron(),
+    ]
+    for model in models:
+        model.compile() if isinstance(model, Perceptron) else model.compile(
+            optimizer="sgd"
+        )
+        labels = y.astype("float32") if isinstance(model, Perceptron) else y
+        with pytest.raises(ValueError, match=r"x contains .*inf.*\(4, 1\)"):
+            model.fit(x, labels, verbose=0)
+        with pytest.raises(ValueError, match=r"^validation_data: x contains"):
+            model.fit(clean, labels, validation_data=(x, labels), verbose=0)
+        weights = np.ones(6, "float32")
+        weights[2] = np.nan
+        with pytest.raises(ValueError, match=r"sample_weight .*nan.* index 2"):
+            model.fit(clean, labels, sample_weight=weights, verbose=0)

@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
+from refnn.models.base import ModelMixin
 from refnn.models.bert_encoder import BertEncoder
-from refnn.saving import AtomicSaveMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertClassifier(AtomicSaveMixin, keras.Model):
+class BertClassifier(ModelMixin, keras.Model):
     """Classifies sequences from a (pre-trained) `BertEncoder`'s [CLS] token.
 
         p(y | x) = softmax(W dropout(pooled(x)) + b)

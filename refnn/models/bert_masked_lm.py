@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
+from refnn.models.base import ModelMixin
 from refnn.models.bert_encoder import BertEncoder
-from refnn.saving import AtomicSaveMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertMaskedLM(AtomicSaveMixin, keras.Model):
+class BertMaskedLM(ModelMixin, keras.Model):
     """Masked language model on top of a `BertEncoder` (pre-training).
 
     Some input tokens are hidden (see `refnn.models.bert_masking.mask_tokens`:

@@ -7,11 +7,11 @@ import numpy as np
 from keras import ops
 
 from refnn import activations, losses
-from refnn.saving import AtomicSaveMixin
+from refnn.models.base import ModelMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class LogisticRegression(AtomicSaveMixin, keras.Model):
+class LogisticRegression(ModelMixin, keras.Model):
     """Logistic regression ŷ = σ(Wx + b), or softmax regression for K > 2.
 
     The error is the cross-entropy (the seed's log-loss), averaged over the

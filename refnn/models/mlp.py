@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 from refnn import activations
-from refnn.saving import AtomicSaveMixin
+from refnn.models.base import ModelMixin
 
 # Loss names accepted by `MLP(loss=...)` and the refnn.losses class of each.
 _LOSS_CLASSES = {
@@ -113,7 +113,7 @@ def _penalty_gradient(regularizer, w):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class MLP(AtomicSaveMixin, keras.Model):
+class MLP(ModelMixin, keras.Model):
     """Fully connected network whose gradients come from the seed's δ rules.
 
     Forward pass, layer by layer (seed 000 "Forward Propagation"):

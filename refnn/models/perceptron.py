@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from refnn import activations
-from refnn.saving import AtomicSaveMixin
+from refnn.models.base import ModelMixin
 
 
 class _BoundaryRecorder(keras.callbacks.Callback):
@@ -28,7 +28,7 @@ class _BoundaryRecorder(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Perceptron(AtomicSaveMixin, keras.Model):
+class Perceptron(ModelMixin, keras.Model):
     """The seed's perceptron: ŷ = step(w·x + b), trained by its update rule.
 
     For a point x with label y ∈ {0, 1} and prediction ŷ:

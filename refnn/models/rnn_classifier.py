@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from refnn.saving import AtomicSaveMixin
+from refnn.models.base import ModelMixin
 from refnn.text.special_tokens import SPECIAL_TOKENS
 from refnn.text.word_tokenizer import WordTokenizer
 
@@ -33,7 +33,7 @@ def check_positive_int(name, value):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class RNNClassifier(AtomicSaveMixin, keras.Model):
+class RNNClassifier(ModelMixin, keras.Model):
     """Many-to-one RNN: embedding -> LSTM/GRU/SimpleRNN -> softmax.
 
     The recurrent layer reads the tokens one at a time and only its final
