@@ -25,7 +25,8 @@ def _leaves(x):
     return list(x.values()) if isinstance(x, dict) else [x]
 
 
-def _first_non_finite(arr, name):
+def first_non_finite(arr, name):
+    """Raises `ValueError` naming `arr`'s first NaN/inf, its index, value."""
     bad = ~np.isfinite(arr)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -62,7 +63,7 @@ def _check_one(value, name, allow_strings, min_rank):
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}).")
     if arr.dtype.kind == "f":
-        _first_non_finite(arr, name)
+        first_non_finite(arr, name)
     return arr
 
 

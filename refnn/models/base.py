@@ -6,40 +6,33 @@ keras.Model)``):
 * ``save("m.keras")`` is atomic (`refnn.saving.AtomicSaveMixin`): a failed
   save leaves an existing file byte for byte.
 * ``fit`` on NumPy arrays refuses NaN/inf features, targets or sample
-  weights with the argument, index and value (`refnn.data.check_arrays`),
-  instead of training to a NaN loss; datasets and tensors pass unchanged
-  (`refnn.data.make_dataset` checks its arrays when it builds them).
+  weights with the argument, index and value, instead of training to a NaN
+  loss (shapes are left to Keras: per-token weights stay valid); datasets
+  and tensors pass unchanged (`refnn.data.make_dataset` checks its arrays
+  when it builds them).
 """
 
 import numpy as np
 
-from refnn.data.pipeline import check_arrays
+from refnn.data.pipeline import first_non_finite
 from refnn.saving import AtomicSaveMixin
 
 
-def _as_array(value):
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, list):
-        return np.asarray(value)
-    return None
-
-
 def _check_fit_arrays(x, y, sample_weight):
+    """NaN/inf in NumPy inputs is an error; shapes are left to Keras."""
     if isinstance(x, dict):
-        arrays = {k: _as_array(v) for k, v in x.items()}
-        x = None if any(v is None for v in arrays.values()) else arrays
+        leaves = {f"x[{k!r}]": v for k, v in x.items()}
     else:
-        x = _as_array(x)
-    if x is None:
-        return
-    check_arrays(
-        x,
-        _as_array(y),
-        sample_weight=_as_array(sample_weight),
-        allow_strings=True,
-        x_min_rank=1,
-    )
+        leaves = {"x": x}
+    leaves.update(y=y, sample_weight=sample_weight)
+    for name, value in leaves.items():
+        if isinstance(value, list):
+            try:
+                value = np.asarray(value)
+            except ValueError:  # ragged: Keras will say so
+                continue
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            first_non_finite(value, name)
 
 
 class ModelMixin(AtomicSaveMixin):
