@@ -485,7 +485,9 @@ def test_w3_killed_run_resumes_to_the_same_weights(tmp_path):
             ):
                 break
             time.sleep(0.05)
-        time.sleep(0.5)  # into the next epoch
+        # Kill just after a backup completed: mid-epoch, a whole epoch away
+        # from the next backup.
+        time.sleep(0.05)
         assert proc.poll() is None, "the run ended before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
