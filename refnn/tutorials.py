@@ -17,7 +17,13 @@ from pathlib import Path
 
 RESULT_PREFIX = "RESULT "
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TUTORIALS_DIR = REPO_ROOT / "tutorials"
+# A checkout runs tutorials/ itself; an installed wheel carries a copy of the
+# scripts in the package (refnn/_tutorials links to tutorials/ in a checkout).
+TUTORIALS_DIR = (
+    REPO_ROOT / "tutorials"
+    if (REPO_ROOT / "tutorials").is_dir()
+    else Path(__file__).resolve().parent / "_tutorials"
+)
 
 
 def parse_args(name, argv=None, description=None):
@@ -172,7 +178,9 @@ def select_tutorials(names=None, directory=None):
     return sorted(chosen)
 
 
-def run_tutorial(path, quick=False, extra_args=(), env=None, stream=None):
+def run_tutorial(
+    path, quick=False, extra_args=(), env=None, stream=None, hide=None
+):
     """Runs one tutorial script in a subprocess with this Python.
 
     Args:
@@ -182,6 +190,8 @@ def run_tutorial(path, quick=False, extra_args=(), env=None, stream=None):
         env: environment overrides (e.g. ``REFNN_OUTPUTS``).
         stream: a text file to echo the output to as it arrives (``None``
             keeps it quiet).
+        hide: a predicate on output lines not to echo (e.g. TensorFlow's
+            start-up log lines); ``output`` still holds every line.
 
     Returns:
         A dict with the `SUMMARY_COLUMNS` (``status`` is ``"ok"`` or
@@ -209,7 +219,7 @@ def run_tutorial(path, quick=False, extra_args=(), env=None, stream=None):
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if stream is not None:
+        if stream is not None and not (hide and hide(line)):
             stream.write(line)
             stream.flush()
     returncode = proc.wait()
@@ -264,7 +274,9 @@ def format_summary(rows):
     return "\n".join(lines)
 
 
-def run_tutorials(names=None, quick=False, directory=None, env=None, out=None):
+def run_tutorials(
+    names=None, quick=False, directory=None, env=None, out=None, hide=None
+):
     """Runs tutorials in order and prints a summary table at the end.
 
     Args:
@@ -273,6 +285,7 @@ def run_tutorials(names=None, quick=False, directory=None, env=None, out=None):
         directory: the tutorials folder.
         env: environment overrides for the subprocesses.
         out: text file for the streamed output and the table (stdout).
+        hide: see `run_tutorial`.
 
     Returns:
         ``(rows, ok)``: the `run_tutorial` dicts and whether all passed.
@@ -284,7 +297,7 @@ def run_tutorials(names=None, quick=False, directory=None, env=None, out=None):
     for path in select_tutorials(names, directory):
         out.write(f"\n===== {path.stem} =====\n")
         out.flush()
-        row = run_tutorial(path, quick=quick, env=env, stream=out)
+        row = run_tutorial(path, quick=quick, env=env, stream=out, hide=hide)
         if row["status"] != "ok":
             why = (
                 f"exit code {row['returncode']}"

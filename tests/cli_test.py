@@ -91,7 +91,25 @@ def test_train_mlp_export_then_predict_all_input_forms(tmp_path, capsys):
 
     assert main(["show", str(path)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["serving_default"]["inputs"]["features"]["shape"] == [None, 64]
+    signature = info["signatures"]["serving_default"]
+    assert signature["inputs"]["features"]["shape"] == [None, 64]
+    card = info["model_card"]
+    assert card["model_class"] == "MLP"
+    assert card["training_data"]["dataset"] == "digits"
+    assert card["training_data"]["num_features"] == 64
+    assert card["metrics"]["test_accuracy"] == result["test_accuracy"]
+    assert card["hyperparameters"]["units"] == [16, 10]
+    assert card["hyperparameters"]["batch_size"] == 64
+    assert card["input_scaling"].startswith("8x8 pixel intensities")
+
+    # evaluate re-creates the test split from the card's seed: the export
+    # scores what training measured on the live model.
+    assert (
+        main(["evaluate", str(sm / "digits_mlp"), "--dataset", "digits"]) == 0
+    )
+    evaluated = _last_json(capsys.readouterr().out)
+    assert evaluated["examples"] == result["test_examples"] == 270
+    assert evaluated["accuracy"] == result["test_accuracy"]
 
     # Errors name the problem, on stderr, with a non-zero status.
     (tmp_path / "bad.json").write_text('{"instances": [[1, 2]')
@@ -150,6 +168,46 @@ def test_train_linear_models(model, dataset, capsys):
 def test_bad_arguments_exit_nonzero_with_a_message(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--checkpoint-dir", "{file}"], "--checkpoint-dir '{file}' is a file"),
+        (["--logdir", "{file}"], "--logdir '{file}' is a file"),
+        (["--export", "--savedmodels", "{file}/sub"], "cannot be created"),
+        (["--name", "n"], "--name is the export's name: it needs --export"),
+        (["--epochs", "-3"], "--epochs must be a positive integer, got -3"),
+        (["--batch-size", "0"], "--batch-size must be a positive integer"),
+        (["--learning-rate", "nan"], "positive finite number, got nan"),
+    ],
+)
+def test_train_arguments_checked_before_tensorflow(
+    extra, message, tmp_path, capsys
+):
+    file = tmp_path / "a_file"
+    file.write_text("not a folder")
+    extra = [e.format(file=file) for e in extra]
+    argv = ["train", "mlp", "--dataset", "xor"] + extra
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert message.format(file=file) in err
+    assert out == ""  # nothing ran
+    assert not (tmp_path / "savedmodels").exists()
+
+
+def test_data_and_dataset_arguments(tmp_path, capsys):
+    assert (
+        main(["train", "perceptron", "--dataset", "blobs", "--units", "4"]) == 2
+    )
+    assert "--units applies to the mlp only" in capsys.readouterr().err
+    for name, message in (("x.txt", "must be a .csv or .npz"), ("m.csv", "")):
+        assert main(["train", "mlp", "--data", str(tmp_path / name)]) == 2
+        assert (message or "not found") in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["train", "mlp", "--dataset", "xor", "--data", "a.csv"])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_argparse_errors(capsys):
@@ -265,3 +323,31 @@ def test_export_a_keras_file(tmp_path, capsys):
     )
     assert "already exists" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nope.keras")]) == 2
+
+
+def test_tutorials_hide_tensorflow_start_up_lines(
+    tmp_path, capsys, monkeypatch
+):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    noise = [
+        "WARNING: All log messages before absl::InitializeLog() is called "
+        "are written to STDERR",
+        "I0000 00:00:1796203047.943223   18989 cudart_stub.cc:31] Could not "
+        "find cuda drivers on your machine, GPU will not be used.",
+    ]
+    result = {"model": "M", "dataset": "D", "metric": "m", "value": 1}
+    (folder / "01_noisy.py").write_text(
+        "import sys\n"
+        + "".join(f"print({line!r}, file=sys.stderr)\n" for line in noise)
+        + "print('the lesson')\n"
+        + f"print('RESULT ' + {json.dumps(result)!r})\n"
+    )
+    monkeypatch.setattr(tutorials, "TUTORIALS_DIR", folder)
+    assert main(["tutorials", "01"]) == 0
+    out = capsys.readouterr().out
+    assert "the lesson" in out and "1/1 passed" in out
+    assert "cuda drivers" not in out and "absl" not in out
+    assert main(["tutorials", "--verbose", "01"]) == 0
+    out = capsys.readouterr().out
+    assert all(line in out for line in noise)

@@ -5,6 +5,8 @@ from refnn.data import (
     text,  # noqa: F401
 )
 from refnn.data.digits import load_digits  # noqa: F401
+from refnn.data.epoch_batches import EpochBatches  # noqa: F401
+from refnn.data.files import load_file  # noqa: F401
 from refnn.data.pipeline import (  # noqa: F401
     check_arrays,
     make_dataset,

@@ -11,11 +11,22 @@ import numpy as np
 import tensorflow as tf
 
 
+def check_positive_int(name, value):
+    """Raises `ValueError` unless `value` is a positive int (not a bool)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
 def _leaves(x):
     return list(x.values()) if isinstance(x, dict) else [x]
 
 
-def _first_non_finite(arr, name):
+def first_non_finite(arr, name):
+    """Raises `ValueError` naming `arr`'s first NaN/inf, its index, value."""
     bad = ~np.isfinite(arr)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -52,7 +63,7 @@ def _check_one(value, name, allow_strings, min_rank):
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}).")
     if arr.dtype.kind == "f":
-        _first_non_finite(arr, name)
+        first_non_finite(arr, name)
     return arr
 
 
@@ -125,14 +136,7 @@ def check_arrays(
             + "."
         )
     if num_classes is not None:
-        if (
-            isinstance(num_classes, bool)
-            or not isinstance(num_classes, (int, np.integer))
-            or num_classes < 1
-        ):
-            raise ValueError(
-                f"num_classes must be a positive integer, got {num_classes!r}."
-            )
+        check_positive_int("num_classes", num_classes)
         if y is None:
             raise ValueError("num_classes was given but y is None.")
         if y.dtype.kind == "f" and not np.array_equal(y, np.round(y)):
@@ -161,6 +165,7 @@ def make_dataset(
     cache=True,
     drop_remainder=False,
     sample_weight=None,
+    num_classes=None,
 ):
     """A `tf.data` pipeline: cache -> shuffle -> batch -> prefetch.
 
@@ -178,6 +183,8 @@ def make_dataset(
         cache: cache the elements in memory after the first epoch.
         drop_remainder: drop the last, smaller batch.
         sample_weight: optional per-example weights, shape ``(n,)``.
+        num_classes: if given, integer labels must lie in
+            ``[0, num_classes)`` (a label -1 is an error, not a class).
 
     Returns:
         A `tf.data.Dataset` of ``x``, ``(x, y)`` or
@@ -191,18 +198,16 @@ def make_dataset(
     model.fit(ds, epochs=5)
     ```
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"batch_size must be a positive integer, got {batch_size!r}."
-        )
+    check_positive_int("batch_size", batch_size)
     if sample_weight is not None and y is None:
         raise ValueError("sample_weight needs y, got y=None.")
     x, y = check_arrays(
-        x, y, sample_weight=sample_weight, allow_strings=True, x_min_rank=1
+        x,
+        y,
+        num_classes=num_classes,
+        sample_weight=sample_weight,
+        allow_strings=True,
+        x_min_rank=1,
     )
     n = _leaves(x)[0].shape[0]
     if sample_weight is not None:

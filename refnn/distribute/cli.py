@@ -21,16 +21,7 @@ def scale_train(args):
         None when the caller trains as usual (in this process), else the
         exit status of the workers it ran.
     """
-    from refnn.cli import CLIError
-
-    workers = getattr(args, "workers", 1)
-    if workers < 1:
-        raise CLIError(f"--workers must be a positive integer, got {workers}")
-    if workers > 1 and args.batch_size % workers:
-        raise CLIError(
-            f"--batch-size must divide by --workers, got {args.batch_size} "
-            f"and {workers}"
-        )
+    workers = getattr(args, "workers", 1)  # checked by cli._validate_train
     policy = getattr(args, "mixed_precision", None)
     if policy:
         import keras
@@ -40,10 +31,11 @@ def scale_train(args):
         return None
     from refnn.distribute.multi_worker import launch_local_workers
 
-    options = {k: v for k, v in vars(args).items() if k != "func"}
-    options["savedmodels"] = (
-        None if args.savedmodels is None else str(args.savedmodels)
-    )
+    options = {
+        k: None if v is None else str(v) if isinstance(v, os.PathLike) else v
+        for k, v in vars(args).items()
+        if k not in ("func", "validate")
+    }
     argv = [sys.executable, "-m", "refnn.distribute.cli", json.dumps(options)]
     print(f"starting {workers} workers on 127.0.0.1", flush=True)
     return launch_local_workers(argv, workers, timeout=24 * 3600)
@@ -73,7 +65,7 @@ def train_worker(options):
     if args.mixed_precision:
         keras.config.set_dtype_policy(f"mixed_{args.mixed_precision}")
     keras.utils.set_random_seed(args.seed)
-    x, y = cli._load_data(args.dataset, args.seed)
+    x, y, _ = cli._load_data(args)
     num_classes = int(y.max()) + 1
     train, _, test = train_val_test_split(x, y, seed=args.seed)
     y_train = train[1].astype(
@@ -85,7 +77,7 @@ def train_worker(options):
             print(f"step {step}: {logs}", flush=True)
 
     model, _ = fit_multi_worker(
-        lambda: cli._build_model(args.model, num_classes, args),
+        lambda: cli._build_model(args.model, num_classes, args)[0],
         train[0],
         y_train,
         global_batch_size=args.batch_size,

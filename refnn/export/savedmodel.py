@@ -43,6 +43,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from refnn.export.model_card import write_model_card
+
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -198,8 +200,33 @@ def default_signatures(model):
     return {"serving_default": (serve, specs)}
 
 
+def check_finite_weights(model):
+    """Raises `ValueError` naming the first weight holding NaN or inf."""
+    for variable in model.weights:
+        value = keras.ops.convert_to_numpy(variable)
+        if value.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(value)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"model {model.name!r} has non-finite weights: "
+                f"{variable.path} holds {value[bad][0].item()!r} at index "
+                f"{index} ({int(bad.sum())} of {value.size} values); "
+                "training diverged (try a smaller learning rate). Pass "
+                "allow_nonfinite=True (refnn train/export: --allow-nonfinite) "
+                "to export it anyway."
+            )
+
+
 def export_savedmodel(
-    model, name, version=None, base_dir="savedmodels", signatures=None
+    model,
+    name,
+    version=None,
+    base_dir="savedmodels",
+    signatures=None,
+    card=None,
+    allow_nonfinite=False,
 ):
     """Exports `model` as ``base_dir/name/version/`` for TF Serving.
 
@@ -212,14 +239,22 @@ def export_savedmodel(
         signatures: ``{endpoint: (fn, {input_name: (shape, dtype)})}``;
             defaults to ``model.serving_signatures()`` if defined, else the
             signature inferred by `default_signatures`.
+        card: JSON-serializable facts for the model card
+            ``assets/refnn.json`` (e.g. ``training_data``, ``metrics``,
+            ``hyperparameters``, ``input_scaling``); refnn's version, the
+            model's class and config and the signatures are always added.
+        allow_nonfinite: export even if a weight is NaN or infinite (by
+            default such a model is refused: it would serve garbage).
 
     Returns:
         The `pathlib.Path` of the version folder written.
 
     Raises:
         ValueError: bad `name` or `version`, an existing version, an unbuilt
-            model or a malformed signature. Existing versions are never
-            touched: the export is written to a temporary folder and renamed.
+            model, a malformed signature or non-finite weights. Existing
+            versions are never touched: the export is written to a hidden
+            temporary folder beside them and renamed when complete, so a
+            version folder is either whole or absent.
 
     Example:
 
@@ -230,6 +265,10 @@ def export_savedmodel(
     ```
     """
     _validate_name(name)
+    if card is not None and not isinstance(card, dict):
+        raise TypeError(f"card must be a dict or None, got {card!r}.")
+    if not allow_nonfinite:
+        check_finite_weights(model)
     if version is not None and (
         isinstance(version, bool) or not isinstance(version, int) or version < 1
     ):
@@ -283,6 +322,12 @@ def export_savedmodel(
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir))
     try:
         archive.write_out(str(tmp), verbose=False)
+        write_model_card(tmp, model, signatures, card)
+        # mkdtemp made it private (0700); give it the model folder's mode so
+        # a server running as another user can read it.
+        mode = model_dir.stat().st_mode & 0o777
+        for folder, dirs, _ in os.walk(tmp):
+            os.chmod(folder, mode)
         if final.exists():  # a concurrent export got there first
             raise ValueError(
                 f"version {version} of {name!r} appeared at {final} during "

@@ -4,11 +4,12 @@ import keras
 from keras import ops
 
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.models.bert_encoder import BertEncoder
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertClassifier(keras.Model):
+class BertClassifier(ModelMixin, keras.Model):
     """Classifies sequences from a (pre-trained) `BertEncoder`'s [CLS] token.
 
         p(y | x) = softmax(W dropout(pooled(x)) + b)

@@ -5,11 +5,12 @@ from keras import ops
 
 from refnn.layers import TokenAndPositionEmbedding, TransformerEncoderLayer
 from refnn.models._checks import check_transformer_args
+from refnn.models.base import ModelMixin
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertEncoder(keras.Model):
+class BertEncoder(ModelMixin, keras.Model):
     """BERT-style encoder: bidirectional self-attention over all tokens.
 
     Token and learned position embeddings are summed, normalized and passed

@@ -4,11 +4,12 @@ import keras
 from keras import ops
 
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.models.bert_encoder import BertEncoder
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class BertMaskedLM(keras.Model):
+class BertMaskedLM(ModelMixin, keras.Model):
     """Masked language model on top of a `BertEncoder` (pre-training).
 
     Some input tokens are hidden (see `refnn.models.bert_masking.mask_tokens`:

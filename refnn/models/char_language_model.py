@@ -5,13 +5,14 @@ import numpy as np
 from keras import ops
 
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.models.rnn_classifier import check_positive_int, make_rnn
 from refnn.text.char_tokenizer import CharTokenizer
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class CharLanguageModel(keras.Model):
+class CharLanguageModel(ModelMixin, keras.Model):
     """Character-level RNN language model (one-to-many generation).
 
     Predicts the next character from the previous ones,

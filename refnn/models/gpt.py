@@ -8,12 +8,13 @@ from refnn.layers.masks import compute_causal_mask
 from refnn.layers.transformer_encoder_layer import apply_dense
 from refnn.models._checks import check_positive_int, check_transformer_args
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 
 TRUNCATE_POLICIES = ("error", "left")
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class GPT(keras.Model):
+class GPT(ModelMixin, keras.Model):
     """Decoder-only Transformer language model (GPT) with a KV cache.
 
     Token ids are embedded (token embedding + learned position embedding),

@@ -13,10 +13,11 @@ from refnn.models._explicit import (
     resolve_loss,
 )
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class LogisticRegression(ExplicitTrainingMixin, keras.Model):
+class LogisticRegression(ModelMixin, ExplicitTrainingMixin, keras.Model):
     """Logistic regression ŷ = σ(Wx + b), or softmax regression for K > 2.
 
     The error is the cross-entropy (the seed's log-loss), averaged over the

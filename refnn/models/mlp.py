@@ -14,6 +14,7 @@ from refnn.models._explicit import (
     resolve_loss,
 )
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight")
 # Activations with a fused Keras kernel computing the same formula (the
@@ -70,7 +71,7 @@ def _penalty_gradient(regularizer, w):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class MLP(ExplicitTrainingMixin, keras.Model):
+class MLP(ModelMixin, ExplicitTrainingMixin, keras.Model):
     """Fully connected network whose gradients come from the seed's δ rules.
 
     Forward pass, layer by layer (seed 000 "Forward Propagation"):

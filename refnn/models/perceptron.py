@@ -16,6 +16,7 @@ from refnn.models._explicit import (
     ExplicitTrainingMixin,
 )
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 
 
 class _BoundaryRecorder(keras.callbacks.Callback):
@@ -36,7 +37,7 @@ class _BoundaryRecorder(keras.callbacks.Callback):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Perceptron(ExplicitTrainingMixin, keras.Model):
+class Perceptron(ModelMixin, ExplicitTrainingMixin, keras.Model):
     """The seed's perceptron: ŷ = step(w·x + b), trained by its update rule.
 
     For a point x with label y ∈ {0, 1} and prediction ŷ:

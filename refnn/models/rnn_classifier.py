@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.text.special_tokens import SPECIAL_TOKENS
 from refnn.text.word_tokenizer import WordTokenizer
 
@@ -33,7 +34,7 @@ def check_positive_int(name, value):
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class RNNClassifier(keras.Model):
+class RNNClassifier(ModelMixin, keras.Model):
     """Many-to-one RNN: embedding -> LSTM/GRU/SimpleRNN -> softmax.
 
     The recurrent layer reads the tokens one at a time and only its final

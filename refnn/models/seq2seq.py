@@ -4,13 +4,14 @@ import keras
 from keras import ops
 
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.models.rnn_classifier import check_positive_int, make_rnn
 from refnn.text.char_tokenizer import CharTokenizer
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Seq2Seq(keras.Model):
+class Seq2Seq(ModelMixin, keras.Model):
     """Character-level encoder-decoder RNN (many-to-many).
 
     The encoder RNN reads the source and hands its final state to the

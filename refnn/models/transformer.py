@@ -12,11 +12,12 @@ from refnn.layers import (
 )
 from refnn.models._checks import check_positive_int, check_transformer_args
 from refnn.models._heads import check_head_dtype, head_policy
+from refnn.models.base import ModelMixin
 from refnn.text.special_tokens import SPECIAL_TOKENS
 
 
 @keras.saving.register_keras_serializable(package="refnn")
-class Transformer(keras.Model):
+class Transformer(ModelMixin, keras.Model):
     """Encoder-decoder Transformer for sequence-to-sequence tasks.
 
     Both sides embed token ids and add the sinusoidal positional encoding

@@ -1,0 +1,32 @@
+"""The ``refnn`` console script's entry point.
+
+Importing the ``refnn`` package imports TensorFlow (it registers every
+serializable class), which takes seconds. This launcher loads
+``refnn/cli.py`` on its own, without its package, so arguments are parsed
+and checked, and a usage error printed, before TensorFlow starts; the
+commands import refnn (and TensorFlow) once the arguments are valid.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+
+def _load_cli():
+    spec = importlib.util.find_spec("refnn")  # finds, does not import
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the refnn package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "cli.py"
+    cli_spec = importlib.util.spec_from_file_location("refnn_cli._cli", path)
+    module = importlib.util.module_from_spec(cli_spec)
+    cli_spec.loader.exec_module(module)
+    return module
+
+
+def main(argv=None):
+    """Runs ``refnn`` (see `refnn.cli`); returns the exit status."""
+    return _load_cli().main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
