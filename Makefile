@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test test-reference lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+	# Docstring examples: layers, kernels and the fast-path switch.
+	$(PY) -m pytest -q --doctest-modules refnn/layers refnn/kernels refnn/config.py
+
+## The layer tests on the reference path only (fast path off).
+test-reference: setup
+	REFNN_FAST_PATH=0 $(PY) -m pytest -q tests/layers tests/kernels
 
 lint: setup
 	$(VENV)/bin/ruff check .

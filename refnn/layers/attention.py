@@ -83,10 +83,11 @@ def scaled_dot_product_attention(
 
     Example:
 
+    >>> import numpy as np
     >>> q = np.random.rand(2, 4, 8).astype("float32")
     >>> out, w = scaled_dot_product_attention(q, q, q)
-    >>> out.shape, w.shape
-    (TensorShape([2, 4, 8]), TensorShape([2, 4, 4]))
+    >>> tuple(out.shape), tuple(w.shape)
+    ((2, 4, 8), (2, 4, 4))
 
     References:
         seed 002, "2. Transformer Architecture" → "Key Mechanisms" →

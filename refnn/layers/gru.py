@@ -75,9 +75,10 @@ class GRU(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> gru = GRU(4, return_sequences=True, return_state=True)
     >>> seq, h = gru(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape
+    >>> tuple(seq.shape), tuple(h.shape)
     ((2, 5, 4), (2, 4))
 
     References:

@@ -55,8 +55,9 @@ class GRUCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = keras.layers.RNN(GRUCell(4, reset_after=False))
-    >>> rnn(np.ones((2, 5, 3))).shape
+    >>> tuple(rnn(np.ones((2, 5, 3))).shape)
     (2, 4)
 
     References:

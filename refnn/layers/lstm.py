@@ -79,9 +79,10 @@ class LSTM(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> lstm = LSTM(4, return_sequences=True, return_state=True)
     >>> seq, h, c = lstm(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape, c.shape
+    >>> tuple(seq.shape), tuple(h.shape), tuple(c.shape)
     ((2, 5, 4), (2, 4), (2, 4))
 
     References:

@@ -55,9 +55,10 @@ class LSTMCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = keras.layers.RNN(LSTMCell(4), return_state=True)
     >>> out, h, c = rnn(np.ones((2, 5, 3)))
-    >>> out.shape, c.shape
+    >>> tuple(out.shape), tuple(c.shape)
     ((2, 4), (2, 4))
 
     References:

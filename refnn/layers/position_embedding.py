@@ -42,9 +42,10 @@ class PositionEmbedding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> layer = PositionEmbedding(sequence_length=10)
-    >>> layer(np.zeros((2, 6, 4), "float32")).shape
-    TensorShape([2, 6, 4])
+    >>> tuple(layer(np.zeros((2, 6, 4), "float32")).shape)
+    (2, 6, 4)
 
     References:
         seed 002, "2. Transformer Architecture" → "Positional Encoding"

@@ -71,9 +71,10 @@ class SimpleRNN(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = SimpleRNN(4, return_sequences=True, return_state=True)
     >>> seq, h = rnn(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape
+    >>> tuple(seq.shape), tuple(h.shape)
     ((2, 5, 4), (2, 4))
 
     References:

@@ -47,8 +47,9 @@ class SimpleRNNCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = keras.layers.RNN(SimpleRNNCell(4))
-    >>> rnn(np.ones((2, 5, 3))).shape
+    >>> tuple(rnn(np.ones((2, 5, 3))).shape)
     (2, 4)
 
     References:

@@ -46,9 +46,10 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> layer = TokenAndPositionEmbedding(100, 16, 8, mask_zero=True)
-    >>> layer(np.array([[5, 3, 0]])).shape
-    TensorShape([1, 3, 8])
+    >>> tuple(layer(np.array([[5, 3, 0]])).shape)
+    (1, 3, 8)
 
     References:
         seed 002, "Overview of Transformer Model Functionality" →
