@@ -433,6 +433,8 @@ class MultiHeadAttention(keras.layers.Layer):
             )
         self._check_shapes(query.shape, value.shape, key.shape)
         if cache is not None:
+            # (B, 2, S_max, N, H), in the compute dtype like the heads.
+            cache = ops.cast(cache, self.compute_dtype)
             value_mask = key_mask = None  # they describe the new step only
 
         # masks(t, s, cache_index): all masks merged, once t, s are known.
@@ -475,7 +477,6 @@ class MultiHeadAttention(keras.layers.Layer):
                 v = self._projection(value, "value")
                 index = 0
             else:
-                cache = ops.convert_to_tensor(cache)  # (B, 2, S_max, N, H)
                 if cache_update_index is not None:
                     kv_new = ops.stack(
                         [

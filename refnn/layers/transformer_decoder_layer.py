@@ -243,7 +243,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
                 else ops.logical_and(self_mask, causal)
             )
 
-        x = decoder_sequence  # (B, T, H)
+        x = ops.cast(decoder_sequence, self.compute_dtype)  # (B, T, H)
         residual = x
         if self.normalize_first:
             x = self._self_attention_layer_norm(x)
