@@ -28,7 +28,8 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 	# Docstring examples: layers, kernels and the fast-path switch.
-	$(PY) -m pytest -q --doctest-modules refnn/layers refnn/kernels refnn/config.py
+	$(PY) -m pytest -q --doctest-modules refnn/layers refnn/kernels \
+		refnn/config.py refnn/_validation.py
 
 ## The layer tests on the reference path only (fast path off).
 test-reference: setup

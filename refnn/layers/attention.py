@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from refnn._validation import rate
+
 # Added to the scores of masked positions before the softmax (keras uses the
 # same values, so masked softmax results are bit-compatible with it).
 _LARGE_NEGATIVE = {"float16": -3e4}
@@ -95,8 +97,7 @@ def scaled_dot_product_attention(
         scaled dot-product attention) and "Overview of Transformer Model
         Functionality" → "Attention Mechanism".
     """
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    dropout = rate("dropout", dropout)
     query = ops.convert_to_tensor(query)
     key = ops.convert_to_tensor(key, dtype=query.dtype)
     value = ops.convert_to_tensor(value, dtype=query.dtype)

@@ -33,6 +33,7 @@ References:
 import keras
 from keras import ops
 
+from refnn import _validation as validation
 from refnn import kernels
 
 
@@ -79,25 +80,11 @@ def scan(body, init, xs):
 
 
 def check_units(units):
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise ValueError(f"units must be a positive integer, got {units}.")
-    return units
+    return validation.positive_int("units", units)
 
 
-def check_rate(name, rate):
-    if (
-        isinstance(rate, bool)
-        or not isinstance(rate, (int, float))
-        or not 0.0 <= rate < 1.0
-    ):
-        raise ValueError(f"{name} must be a float in [0, 1), got {rate}.")
-    return float(rate)
-
-
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}.")
-    return value
+check_rate = validation.rate
+check_bool = validation.boolean
 
 
 def check_implementation(implementation):

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from refnn import _validation as validation
+
 
 @keras.saving.register_keras_serializable(package="refnn")
 class Dropout(keras.layers.Layer):
@@ -51,12 +53,7 @@ class Dropout(keras.layers.Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, (int, float))
-            or not 0.0 <= rate < 1.0
-        ):
-            raise ValueError(f"rate must be a number in [0, 1), got {rate!r}.")
+        rate = validation.rate("rate", rate)
         if seed is not None and (
             isinstance(seed, bool) or not isinstance(seed, int)
         ):

@@ -3,7 +3,11 @@
 import keras
 from keras import ops
 
-from refnn.layers.base_rnn import BaseRNNCell, check_implementation
+from refnn.layers.base_rnn import (
+    BaseRNNCell,
+    check_bool,
+    check_implementation,
+)
 
 
 @keras.saving.register_keras_serializable(package="refnn")
@@ -91,9 +95,7 @@ class GRUCell(BaseRNNCell):
         )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
         self.implementation = check_implementation(implementation)
-        if not isinstance(reset_after, bool):
-            raise TypeError(f"reset_after must be a bool, got {reset_after!r}.")
-        self.reset_after = reset_after
+        self.reset_after = check_bool("reset_after", reset_after)
 
     def _bias_shape(self):
         if self.reset_after:

@@ -3,7 +3,11 @@
 import keras
 from keras import ops
 
-from refnn.layers.base_rnn import BaseRNNCell, check_implementation
+from refnn.layers.base_rnn import (
+    BaseRNNCell,
+    check_bool,
+    check_implementation,
+)
 
 
 @keras.saving.register_keras_serializable(package="refnn")
@@ -93,11 +97,7 @@ class LSTMCell(BaseRNNCell):
         )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
         self.implementation = check_implementation(implementation)
-        if not isinstance(unit_forget_bias, bool):
-            raise TypeError(
-                f"unit_forget_bias must be a bool, got {unit_forget_bias!r}."
-            )
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = check_bool("unit_forget_bias", unit_forget_bias)
 
     @property
     def state_size(self):

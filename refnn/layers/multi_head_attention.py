@@ -7,32 +7,22 @@ import keras
 from keras import ops
 
 from refnn import kernels
+from refnn._validation import boolean, positive_int, rate
 from refnn.layers.attention import scaled_dot_product_attention
 from refnn.layers.masks import compute_causal_mask
-
-
-def _positive_int(name, value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        extra = " or None" if allow_none else ""
-        raise ValueError(
-            f"{name} must be a positive integer{extra}, got {value!r}."
-        )
-    return value
 
 
 def _output_dim(output_dim, output_shape):
     """refnn's `output_dim` or Keras's `output_shape` (int or 1-tuple)."""
     if output_shape is None:
-        return _positive_int("output_dim", output_dim, allow_none=True)
+        return positive_int("output_dim", output_dim, allow_none=True)
     dims = (output_shape,) if isinstance(output_shape, int) else output_shape
     if not isinstance(dims, (list, tuple)) or len(dims) != 1:
         raise ValueError(
             "output_shape must be an int or a 1-tuple (refnn projects to "
             f"one feature axis), got output_shape={output_shape!r}."
         )
-    dim = _positive_int("output_shape", dims[0])
+    dim = positive_int("output_shape", dims[0])
     if output_dim not in (None, dim):
         raise ValueError(
             f"output_dim={output_dim!r} and output_shape={output_shape!r} "
@@ -190,23 +180,17 @@ class MultiHeadAttention(keras.layers.Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        _positive_int("num_heads", num_heads)
-        _positive_int("key_dim", key_dim)
-        _positive_int("value_dim", value_dim, allow_none=True)
+        positive_int("num_heads", num_heads)
+        positive_int("key_dim", key_dim)
+        positive_int("value_dim", value_dim, allow_none=True)
         output_dim = _output_dim(output_dim, output_shape)
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, (int, float))
-            or not 0.0 <= dropout < 1.0
-        ):
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        dropout = rate("dropout", dropout)
         for name, flag in (
             ("use_bias", use_bias),
             ("fused_qkv", fused_qkv),
             ("use_gate", use_gate),
         ):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be a bool, got {flag!r}.")
+            boolean(name, flag)
         if fused_qkv and value_dim not in (None, key_dim):
             raise ValueError(
                 "fused_qkv=True needs value_dim == key_dim, got "
@@ -226,7 +210,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.output_dim = output_dim
         self.fused_qkv = fused_qkv
         self.attention_axes = _check_attention_axes(attention_axes)
-        self.sliding_window = _positive_int(
+        self.sliding_window = positive_int(
             "sliding_window", sliding_window, allow_none=True
         )
         self.use_gate = use_gate

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn._validation import positive_int
 from refnn.layers.position_embedding import (
     PositionEmbedding,
     check_context_window,
@@ -71,10 +72,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             ("sequence_length", sequence_length),
             ("embedding_dim", embedding_dim),
         ):
-            if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-                raise ValueError(
-                    f"{name} must be a positive integer, got {val}."
-                )
+            positive_int(name, val)
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length

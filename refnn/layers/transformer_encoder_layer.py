@@ -2,20 +2,16 @@
 
 import keras
 
+from refnn._validation import positive_int, rate
 from refnn.kernels import transformer as fast
 from refnn.layers.masks import merge_padding_and_attention_mask
 from refnn.layers.multi_head_attention import MultiHeadAttention
 
 
 def _check_block_args(intermediate_dim, num_heads, dropout):
-    for name, val in (
-        ("intermediate_dim", intermediate_dim),
-        ("num_heads", num_heads),
-    ):
-        if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {val}.")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    positive_int("intermediate_dim", intermediate_dim)
+    positive_int("num_heads", num_heads)
+    rate("dropout", dropout)
 
 
 def _head_dim(hidden_dim, num_heads):

@@ -89,5 +89,5 @@ class ScaledDotProductAttentionTest(TestCase):
         self.assertAllClose(w, [[e[0] / e.sum(), 0.0, e[1] / e.sum()]])
 
     def test_invalid_dropout_raises(self):
-        with pytest.raises(ValueError, match="dropout must be in"):
+        with pytest.raises(ValueError, match="dropout must be a number in"):
             scaled_dot_product_attention(self.q, self.k, self.v, dropout=1.5)
