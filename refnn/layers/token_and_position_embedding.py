@@ -35,6 +35,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         embedding_dim: int, the output size.
         embeddings_initializer: initializer of both embedding matrices.
         mask_zero: bool, treat id 0 as padding and emit a mask.
+        tie_weights: must be `True` (keras-hub's default): `reverse` uses
+            the token embedding; untied output weights are refused.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
@@ -65,6 +67,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         embedding_dim,
         embeddings_initializer="uniform",
         mask_zero=False,
+        tie_weights=True,
         **kwargs,
     ):
         for name, val in (
@@ -73,7 +76,14 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             ("embedding_dim", embedding_dim),
         ):
             positive_int(name, val)
+        if tie_weights is not True:
+            raise ValueError(
+                "tie_weights must be True: refnn's reverse() always uses the "
+                "token embedding (untied output weights are not supported), "
+                f"got tie_weights={tie_weights!r}."
+            )
         super().__init__(**kwargs)
+        self.tie_weights = True
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
@@ -137,4 +147,5 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 self.embeddings_initializer
             ),
             "mask_zero": self.mask_zero,
+            "tie_weights": self.tie_weights,
         }

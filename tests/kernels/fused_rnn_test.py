@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from refnn import config
 from refnn.kernels import fused_rnn
 from refnn.kernels.rnn_cells import LSTMKernel, kernel_for
 from refnn.layers import GRU, LSTM, SimpleRNN
@@ -36,6 +37,11 @@ MODES = [(False, 1), (True, 1), (False, 3), (True, 3)]
 
 
 class FusedRecurrenceModesTest(TestCase):
+    def setUp(self):
+        # These test the kernels themselves: on even under REFNN_FAST_PATH=0.
+        super().setUp()
+        self.enterContext(config.fast_path(True))
+
     def assert_every_mode_matches(self, kwargs, x, h0, mask, **labels):
         """Each layer of `LAYERS` built with `kwargs`, in every mode of
         `MODES`, with and without `mask`, equals Keras (outputs, states,
