@@ -7,7 +7,8 @@ one function of this module whether to use one:
 
 * `fused_rnn` + `rnn_cells`: hand-written BPTT, batch slices per core.
   Used by `SimpleRNN`, `LSTM`, `GRU` (default activations). Proved equal
-  by `tests/kernels/fused_rnn_test.py` and `test_fused_matches_autodiff`
+  by `tests/kernels/fused_rnn_test.py` and
+  `test_hand_written_backward_matches_autodiff_with_dropout`
   in `tests/layers/{simple_rnn,lstm,gru}_test.py`.
 * `attention`: one-matmul Q/K/V, the mask as an additive bias, one-step
   decoding, a scatter-updated KV cache. Used by `MultiHeadAttention`.

@@ -10,7 +10,8 @@ are spelled out), `kernel_for` returns `None` for any other cell.
 
 Proved equal to the reference cells' `step` (outputs, states and every
 gradient, within 1e-5) by `tests/kernels/fused_rnn_test.py` and the
-`test_fused_matches_autodiff` tests in `tests/layers/*_test.py`.
+`test_hand_written_backward_matches_autodiff_with_dropout` in
+`tests/layers/{simple_rnn,lstm,gru}_test.py`.
 """
 
 import keras
