@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup run test lint format bench clean
+.PHONY: setup run test test-reference lint format bench clean
 
 # Model tests also run under KERAS_BACKEND=jax by `make test`.
 JAX_TESTS := tests/models/every_model_test.py tests/models/explicit_scale_test.py
@@ -33,6 +33,13 @@ test: setup
 	# Training at scale: the model tests that train, save and reload every
 	# model, run again under the JAX backend (TensorFlow-only ones skip).
 	KERAS_BACKEND=jax $(PY) -m pytest -m "not large" $(JAX_TESTS)
+	# Docstring examples: layers, kernels and the fast-path switch.
+	$(PY) -m pytest -q --doctest-modules refnn/layers refnn/kernels \
+		refnn/config.py refnn/_validation.py
+
+## The layer tests on the reference path only (fast path off).
+test-reference: setup
+	REFNN_FAST_PATH=0 $(PY) -m pytest -q tests/layers tests/kernels
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -63,16 +63,14 @@ def main(argv=None):
     parser.add_argument(
         "--no-fused",
         action="store_true",
-        help="refnn: autodiff through the loop, not the hand-written BPTT",
+        help="refnn: the reference path (refnn.config.set_fast_path(False))",
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.units, args.seq_len, args.batch = 16, 8, 8
         args.batches, args.repeats = 2, 5
     if args.no_fused:
-        from refnn.layers.base_rnn import BaseRNN
-
-        BaseRNN.use_fused_gradient = False
+        refnn.config.set_fast_path(False)
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     shape = (args.batch, args.seq_len, args.input_dim)

@@ -8,6 +8,7 @@ file saved from refnn models loads with `keras.saving.load_model` after it.
 
 __version__ = "0.1.0"
 
+from refnn import config  # noqa: E402
 from refnn.saving import register_all as _register_all  # noqa: E402
 
 _register_all()

@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from refnn._validation import rate
+
 # Added to the scores of masked positions before the softmax (keras uses the
 # same values, so masked softmax results are bit-compatible with it).
 _LARGE_NEGATIVE = {"float16": -3e4}
@@ -83,10 +85,11 @@ def scaled_dot_product_attention(
 
     Example:
 
+    >>> import numpy as np
     >>> q = np.random.rand(2, 4, 8).astype("float32")
     >>> out, w = scaled_dot_product_attention(q, q, q)
-    >>> out.shape, w.shape
-    (TensorShape([2, 4, 8]), TensorShape([2, 4, 4]))
+    >>> tuple(out.shape), tuple(w.shape)
+    ((2, 4, 8), (2, 4, 4))
 
     References:
         seed 002, "2. Transformer Architecture" → "Key Mechanisms" →
@@ -94,8 +97,7 @@ def scaled_dot_product_attention(
         scaled dot-product attention) and "Overview of Transformer Model
         Functionality" → "Attention Mechanism".
     """
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    dropout = rate("dropout", dropout)
     query = ops.convert_to_tensor(query)
     key = ops.convert_to_tensor(key, dtype=query.dtype)
     value = ops.convert_to_tensor(value, dtype=query.dtype)

@@ -12,19 +12,19 @@ the kernel / recurrent kernel / bias weights (Keras's names and layouts),
   projected input `zx_t`, with the recurrent weights `params` read once
   per sequence by `recurrent_params()`.
 
-`BaseRNN` is the sequence layer: it hoists the input projection out of the
-time loop (one matmul over `(sequence_length * batch_size, input_dim)`),
-draws dropout masks once per sequence and transposes the mask once. The
-recurrence then runs
+`BaseRNN` is the sequence layer: it computes the input projection for all
+steps at once (one matmul over `(sequence_length, batch_size,
+input_dim)`), draws dropout masks once per sequence, and runs the cell's
+`step` over time with `scan()` below (autodiff through the loop: a
+`tf.while_loop` under TensorFlow, `keras.ops.scan` under other backends;
+a Python loop with `unroll=True`). That is the reference path, the code a
+learner reads.
 
-* under TensorFlow with the default activations, in `fused_rnn.py`: a
-  hand-written backward pass (BPTT) whose recurrent-kernel gradient is one
-  matmul over all steps, with short static sequences unrolled and the
-  batch cut into independent slices that run on different cores;
-* otherwise with `scan()` below (autodiff through the loop): a
-  `tf.while_loop` under TensorFlow, `keras.ops.scan` under other backends.
-
-Both paths compile with `jit_compile=True`.
+Under TensorFlow with the default activations and the fast path on
+(`refnn.config.set_fast_path`), `refnn.kernels.rnn_kernel` hands the
+recurrence to `refnn/kernels/fused_rnn.py` instead: the same cell weights
+with a hand-written backward pass, proved equal to this path by
+`tests/kernels/fused_rnn_test.py`.
 
 References:
     seeds/002_e8e42c835faa4e59.txt, "1. Recurrent Neural Networks (RNN)".
@@ -33,7 +33,8 @@ References:
 import keras
 from keras import ops
 
-from refnn.layers.fused_rnn import fused_recurrence
+from refnn import _validation as validation
+from refnn import kernels
 
 
 def scan(body, init, xs):
@@ -79,32 +80,28 @@ def scan(body, init, xs):
 
 
 def check_units(units):
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
-        raise ValueError(f"units must be a positive integer, got {units}.")
-    return units
+    return validation.positive_int("units", units)
 
 
-def check_rate(name, rate):
-    if (
-        isinstance(rate, bool)
-        or not isinstance(rate, (int, float))
-        or not 0.0 <= rate < 1.0
-    ):
-        raise ValueError(f"{name} must be a float in [0, 1), got {rate}.")
-    return float(rate)
+check_rate = validation.rate
+check_bool = validation.boolean
 
 
-def check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be a bool, got {value!r}.")
-    return value
+def check_implementation(implementation):
+    """Keras's `implementation` (1: several small matmuls, 2: fused): the
+    same arithmetic either way; refnn always computes the fused form."""
+    if isinstance(implementation, bool) or implementation not in (1, 2):
+        raise ValueError(
+            f"implementation must be 1 or 2, got {implementation!r}."
+        )
+    return implementation
 
 
 class BaseRNNCell(keras.layers.Layer):
     """Shared machinery of the refnn recurrent cells (not public).
 
     Subclasses set `num_gates` (1, 3 or 4) and implement `step()`; they may
-    override `_bias_shape()`, `_bias_initializer()`, `_input_bias()` and
+    override `_bias_shape()`, `_bias_initializer()`, `input_bias()` and
     `recurrent_params()`.
     """
 
@@ -151,7 +148,9 @@ class BaseRNNCell(keras.layers.Layer):
             "recurrent_dropout", recurrent_dropout
         )
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        self.seed_generator = None  # no RNG state without dropout
+        if self.dropout > 0 or self.recurrent_dropout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed=seed)
         self.output_size = self.units
 
     @property
@@ -191,33 +190,17 @@ class BaseRNNCell(keras.layers.Layer):
     def _bias_initializer(self):
         return self.bias_initializer
 
-    def _input_bias(self):
+    def input_bias(self):
+        """The bias added to the projected inputs (`None` without bias)."""
         return self.bias
 
-    def project_inputs(self, x, weights=None):
-        """`x @ kernel + input_bias` over the last axis of a 2D or 3D `x`.
-
-        `weights`: optional `(kernel, input_bias)` tensors used instead of
-        the cell's own (the fused path passes rescaled copies).
-        """
-        if weights is None:
-            kernel = ops.convert_to_tensor(self.kernel)
-            bias = self._input_bias()
-        else:
-            kernel, bias = weights
-        if len(x.shape) != 3:
-            z = ops.matmul(x, kernel)
-            return z if bias is None else z + bias
-        t, b = ops.shape(x)[0], ops.shape(x)[1]
-        flat = ops.reshape(x, (-1, x.shape[-1]))  # (T*B, in)
-        if bias is not None:
-            # The bias as one more input row of ones: its gradient is then
-            # part of the kernel's gradient matmul (no separate reduction
-            # over all T*B rows, no separate pass to add it).
-            flat = ops.concatenate([flat, ops.ones_like(flat[:, :1])], -1)
-            kernel = ops.concatenate([kernel, bias[None, :]], 0)
-        z = ops.matmul(flat, kernel)  # (T*B, k*units)
-        return ops.reshape(z, (t, b, kernel.shape[-1]))  # (T, B, k*units)
+    def project_inputs(self, x):
+        """`x @ kernel + input_bias`, for one step `(batch_size,
+        input_dim)` or all steps at once `(sequence_length, batch_size,
+        input_dim)`."""
+        z = ops.matmul(x, self.kernel)
+        bias = self.input_bias()
+        return z if bias is None else z + bias
 
     def recurrent_params(self):
         """Recurrent weights, read once per sequence and passed to `step`."""
@@ -225,27 +208,6 @@ class BaseRNNCell(keras.layers.Layer):
 
     def step(self, zx, states, params, rec_mask=None):
         raise NotImplementedError
-
-    def supports_fused(self):
-        """Whether `fused_step` / `fused_step_grad` apply (default
-        activations only: their derivatives are written out by hand)."""
-        return False
-
-    # Per-step gradient tensors returned by `fused_step_grad`.
-    num_dz = 1
-    # Under XLA, unroll the fused loop when a batch slice has at least this
-    # many rows (`None`: never); see `fused_rnn.default_unroll`.
-    xla_unroll_min_rows = None
-
-    def fused_inputs(self):
-        """`(project, params)` for the fused path: the input projection
-        `x -> zx` and the recurrent weights; by default `project_inputs`
-        and `recurrent_params` (a cell may rescale gate columns)."""
-        return self.project_inputs, self.recurrent_params()
-
-    def fused_grad_params(self, params):
-        """Recurrent weights as used by the backward step (transposed)."""
-        return tuple(None if p is None else ops.transpose(p) for p in params)
 
     def initial_states(self, batch_size):
         n = len(self.state_size) if isinstance(self.state_size, list) else 1
@@ -306,29 +268,55 @@ def _cell_getter(name):
     return lambda self: getattr(self.cell, name)
 
 
+def check_use_cudnn(use_cudnn):
+    """Keras's `use_cudnn`: `"auto"` and `False` run refnn's own loop;
+    `True` (demand cuDNN) is refused, refnn has no cuDNN kernel."""
+    if use_cudnn is True:
+        raise ValueError(
+            "use_cudnn=True is not supported: refnn runs its own recurrence "
+            "(no cuDNN kernel). Pass use_cudnn='auto' or False, got "
+            f"use_cudnn={use_cudnn!r}."
+        )
+    if use_cudnn not in ("auto", False):
+        raise ValueError(
+            f"use_cudnn must be 'auto', True or False, got {use_cudnn!r}."
+        )
+    return use_cudnn
+
+
+class _StateVariables:
+    """Holds a stateful layer's state variables out of its weights (like
+    Keras's RNN: they are not saved and not in `get_weights()`)."""
+
+    def __init__(self, variables):
+        self.variables = list(variables)
+
+
 class BaseRNN(keras.layers.Layer):
-    """Runs a refnn cell over a sequence, fast (not public).
+    """Runs a refnn cell over a sequence (not public).
 
     Keras semantics: masked steps carry the states through unchanged and
-    output the previous output (zeros before the first unmasked step);
+    output the previous output (zeros before the first unmasked step, or
+    at every masked step with `zero_output_for_mask=True`);
     `go_backwards=True` reads the sequence reversed and returns the outputs
-    in that reversed order; dropout masks are drawn once per sequence.
-    Unlike Keras's LSTM/GRU (which draw one recurrent-dropout mask per
-    gate), one recurrent-dropout mask is shared by all gates so that the
-    recurrent matmul stays fused.
+    in that reversed order; dropout masks are drawn once per sequence;
+    `stateful=True` keeps the final states of a batch as the initial
+    states of the next (`reset_states()` zeroes them). Unlike Keras's
+    LSTM/GRU (which draw one recurrent-dropout mask per gate), one
+    recurrent-dropout mask is shared by all gates so that the recurrent
+    matmul stays one matmul.
     """
 
     cell_class = None
     cell_name = None
     cell_arg_names = ()
-    # TensorFlow with the default activations: hand-written backward pass
-    # (fused_rnn.py). Set to False (on the class or an instance) to use
-    # autodiff through the loop instead.
+    # Fast path (`refnn.kernels.rnn_kernel`): set to False on the class or
+    # an instance to run the reference loop even when the fast path is on.
     use_fused_gradient = True
-    # Hand-written path only: how many independent batch slices run in
-    # parallel (None: one per core, see `fused_rnn.num_chains`), and
-    # whether to unroll the time loop (None: `fused_rnn.default_unroll`;
-    # `unroll=True` in the constructor forces it).
+    # Fast path only: how many independent batch slices run in parallel
+    # (None: one per core, see `kernels.fused_rnn.num_chains`), and
+    # whether to unroll the time loop (None:
+    # `kernels.fused_rnn.default_unroll`; `unroll=True` forces it).
     fused_chains = None
     fused_unroll = None
 
@@ -340,26 +328,26 @@ class BaseRNN(keras.layers.Layer):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        zero_output_for_mask=False,
         activity_regularizer=None,
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if stateful:
-            raise ValueError(
-                f"stateful=True is not supported, got stateful={stateful}. "
-                "Pass `initial_state=` and `return_state=True` instead."
-            )
         self.return_sequences = check_bool("return_sequences", return_sequences)
         self.return_state = check_bool("return_state", return_state)
         self.go_backwards = check_bool("go_backwards", go_backwards)
-        self.stateful = False
+        self.stateful = check_bool("stateful", stateful)
         self.unroll = check_bool("unroll", unroll)
+        self.zero_output_for_mask = check_bool(
+            "zero_output_for_mask", zero_output_for_mask
+        )
         self.cell = self.cell_class(
             **cell_kwargs,
             dtype=self.dtype_policy,
             trainable=kwargs.get("trainable", True),
             name=self.cell_name,
         )
+        self._state_variables = None
         self.supports_masking = True
         self.input_spec = keras.layers.InputSpec(ndim=3)
 
@@ -375,9 +363,43 @@ class BaseRNN(keras.layers.Layer):
         size = self.cell.state_size
         return list(size) if isinstance(size, list) else [size]
 
+    @property
+    def states(self):
+        """The state variables of a stateful layer (`None` otherwise), as
+        Keras's RNN layers expose them (`Bidirectional` reads them)."""
+        if self._state_variables is None:
+            return None
+        return self._state_variables.variables
+
     def build(self, sequences_shape, initial_state_shape=None):
         if not self.cell.built:
             self.cell.build((sequences_shape[0], sequences_shape[-1]))
+        if self.stateful and self._state_variables is None:
+            batch_size = sequences_shape[0]
+            if batch_size is None:
+                raise ValueError(
+                    "stateful=True needs a static batch size (e.g. "
+                    "keras.Input(batch_size=...)), got sequences of shape "
+                    f"{tuple(sequences_shape)}."
+                )
+            self._state_variables = _StateVariables(
+                keras.Variable(
+                    ops.zeros((batch_size, self.cell.units)),
+                    trainable=False,
+                    dtype=self.variable_dtype,
+                    name="rnn_state",
+                )
+                for _ in self.state_size
+            )
+
+    def reset_state(self):
+        """Zeroes the states of a stateful layer."""
+        for v in self.states or ():
+            v.assign(ops.zeros_like(v))
+
+    def reset_states(self):
+        """Alias of `reset_state` (Keras's name for it)."""
+        self.reset_state()
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, length = sequences_shape[0], sequences_shape[1]
@@ -402,23 +424,37 @@ class BaseRNN(keras.layers.Layer):
     def get_initial_state(self, batch_size):
         return self.cell.initial_states(batch_size)
 
+    def _initial_states(self, x, initial_state):
+        if initial_state is None:
+            if self.stateful:
+                expected = self.states[0].shape[0]
+                if x.shape[0] is not None and x.shape[0] != expected:
+                    raise ValueError(
+                        f"A stateful layer built for batch size {expected} "
+                        f"got sequences of shape {tuple(x.shape)}."
+                    )
+                return [ops.cast(v, self.compute_dtype) for v in self.states]
+            return self.cell.initial_states(ops.shape(x)[0])
+        if not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        if len(initial_state) != len(self.state_size):
+            raise ValueError(
+                f"initial_state must be a list of {len(self.state_size)} "
+                f"tensors, got {len(initial_state)}."
+            )
+        return [ops.cast(s, self.compute_dtype) for s in initial_state]
+
     def call(self, sequences, initial_state=None, mask=None, training=None):
         cell = self.cell
         x = ops.cast(sequences, self.compute_dtype)  # (B, T, in)
-        batch_size = ops.shape(x)[0]
-        if initial_state is None:
-            states = cell.initial_states(batch_size)
-        else:
-            if not isinstance(initial_state, (list, tuple)):
-                initial_state = [initial_state]
-            if len(initial_state) != len(self.state_size):
-                raise ValueError(
-                    f"initial_state must be a list of {len(self.state_size)} "
-                    f"tensors, got {len(initial_state)}."
-                )
-            states = [ops.cast(s, self.compute_dtype) for s in initial_state]
+        states = self._initial_states(x, initial_state)
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        if self.unroll and x.shape[1] is None:
+            raise ValueError(
+                "unroll=True needs a static sequence length, got sequences "
+                f"of shape {tuple(x.shape)}."
+            )
 
         if training and cell.dropout > 0:
             # One input mask per sequence, shared by all time steps.
@@ -444,35 +480,33 @@ class BaseRNN(keras.layers.Layer):
             if mask is not None:
                 mask = ops.flip(mask, axis=0)
 
-        if (
-            keras.backend.backend() == "tensorflow"
-            and self.use_fused_gradient
-            and cell.supports_fused()
-        ):
-            # Hand-written backpropagation through time (fused_rnn.py).
-            project, params = cell.fused_inputs()
-            m = None if mask is None else ops.cast(mask, x.dtype)[..., None]
-            outputs, final = fused_recurrence(
-                cell,
-                x,  # projected per batch slice: one matmul each
-                m,
+        kernel = kernels.rnn_kernel(self)  # None: the reference path
+        if kernel is not None:
+            outputs, final = kernels.fused_rnn.fused_recurrence(
+                kernel,
+                x,
+                None if mask is None else ops.cast(mask, x.dtype)[..., None],
                 tuple(states),
-                params,
                 rec_mask,
                 unroll=True if self.unroll else self.fused_unroll,
                 chains=self.fused_chains,
                 return_outputs=self.return_sequences,
-                project=project,
             )
         else:
             zx = cell.project_inputs(x)  # (T, B, k*units), one matmul
             params = cell.recurrent_params()
             final, outputs = self._scan(zx, mask, states, params, rec_mask)
+        if self.stateful:
+            for variable, state in zip(self.states, final):
+                variable.assign(ops.cast(state, variable.dtype))
         if self.return_sequences:
             if mask is not None:
-                # Steps before the first unmasked one output zeros (Keras).
-                seen = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
-                outputs = ops.where(ops.expand_dims(seen, -1), outputs, 0.0)
+                # Zeros before the first unmasked step (Keras), or at every
+                # masked step with `zero_output_for_mask`.
+                keep = mask
+                if not self.zero_output_for_mask:
+                    keep = ops.cumsum(ops.cast(mask, "int32"), axis=0) > 0
+                outputs = ops.where(ops.expand_dims(keep, -1), outputs, 0.0)
             output = ops.transpose(outputs, (1, 0, 2))  # (B, T, units)
         else:
             # The last masked-carry output is the final hidden state; a
@@ -486,25 +520,25 @@ class BaseRNN(keras.layers.Layer):
         return output
 
     def _scan(self, zx, mask, states, params, rec_mask):
-        """Autodiff-friendly loop for any activation and any backend."""
+        """The reference loop: `cell.step` at every time step, masked steps
+        keeping the previous states. Returns `(final_states, outputs)`."""
         cell = self.cell
-        if mask is None:
 
-            def body(carry, xs_t):
-                new = tuple(cell.step(xs_t[0], list(carry), params, rec_mask))
-                return new, new[0]
-
-            xs = (zx,)
-        else:
-
-            def body(carry, xs_t):
-                zx_t, m_t = xs_t  # (B, k*units), (B, 1)
-                new = cell.step(zx_t, list(carry), params, rec_mask)
+        def body(carry, xs_t):
+            new = tuple(cell.step(xs_t[0], list(carry), params, rec_mask))
+            if mask is not None:
+                m_t = xs_t[1]  # (B, 1)
                 new = tuple(ops.where(m_t, n, o) for n, o in zip(new, carry))
-                return new, new[0]
+            return new, new[0]
 
-            xs = (zx, ops.expand_dims(mask, -1))  # (T, B, 1)
-        return scan(body, tuple(states), xs)  # final, outputs (T, B, H)
+        xs = (zx,) if mask is None else (zx, ops.expand_dims(mask, -1))
+        if not self.unroll:
+            return scan(body, tuple(states), xs)  # final, (T, B, H)
+        carry, outputs = tuple(states), []
+        for t in range(zx.shape[0]):  # unroll=True: the steps written out
+            carry, y = body(carry, tuple(x[t] for x in xs))
+            outputs.append(y)
+        return carry, ops.stack(outputs)
 
     def get_config(self):
         cell_config = self.cell.get_config()
@@ -521,4 +555,5 @@ class BaseRNN(keras.layers.Layer):
             "go_backwards": self.go_backwards,
             "stateful": self.stateful,
             "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
         }

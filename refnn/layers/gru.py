@@ -2,7 +2,7 @@
 
 import keras
 
-from refnn.layers.base_rnn import BaseRNN
+from refnn.layers.base_rnn import BaseRNN, check_use_cudnn
 from refnn.layers.gru_cell import GRUCell
 
 
@@ -22,10 +22,11 @@ class GRU(BaseRNN):
     identical outputs. Built for speed: `x @ kernel + bias` is computed
     for all time steps in one matmul before the loop, each step does a
     single fused `h @ recurrent_kernel`, dropout masks are drawn once per
-    sequence, and (TensorFlow, default activations) the backward pass is
+    sequence. On the fast path (TensorFlow, default activations,
+    `refnn.config.set_fast_path(True)`, the default) the backward pass is
     written by hand with the recurrent-kernel gradient as one matmul over
     all steps, and the batch runs as independent slices, one per core
-    (`refnn/layers/fused_rnn.py`). Compiles with
+    (`refnn/kernels/fused_rnn.py`). Compiles with
     `jit_compile=True`; runs under JAX through `keras.ops.scan`.
 
     Args:
@@ -42,11 +43,20 @@ class GRU(BaseRNN):
         return_state: also return the final state `h`.
         go_backwards: process the sequence backwards and return the
             reversed sequence.
-        stateful: must be `False` (use `initial_state` instead).
+        stateful: if `True`, the final states of a batch are the initial
+            states of the next batch (sample `i` to sample `i`); needs a
+            static batch size; `reset_states()` zeroes them.
         unroll: `True` always unrolls the time loop (needs a static
             sequence length). With `False` (default), short static
             sequences are still unrolled outside XLA on the
-            hand-written path (`refnn/layers/fused_rnn.py`).
+            fast path (`refnn/kernels/fused_rnn.py`).
+        zero_output_for_mask: with `return_sequences`, output zeros at
+            masked steps instead of repeating the previous output
+            (`keras.layers.Bidirectional` sets it).
+        use_cudnn: `"auto"` or `False` (refnn has no cuDNN kernel;
+            `True` raises `ValueError`).
+        implementation: `1` or `2`, accepted for Keras compatibility; the
+            arithmetic is the same (refnn always runs the fused form).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -65,9 +75,10 @@ class GRU(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> gru = GRU(4, return_sequences=True, return_state=True)
     >>> seq, h = gru(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape
+    >>> tuple(seq.shape), tuple(h.shape)
     ((2, 5, 4), (2, 4))
 
     References:
@@ -96,6 +107,7 @@ class GRU(BaseRNN):
         "recurrent_dropout",
         "reset_after",
         "seed",
+        "implementation",
     )
 
     def __init__(
@@ -123,11 +135,11 @@ class GRU(BaseRNN):
         stateful=False,
         unroll=False,
         reset_after=True,
+        use_cudnn="auto",
         **kwargs,
     ):
-        kwargs.pop("use_cudnn", None)
-        kwargs.pop("implementation", None)
         cell_kwargs = dict(
+            implementation=kwargs.pop("implementation", 2),
             units=units,
             activation=activation,
             recurrent_activation=recurrent_activation,
@@ -156,3 +168,7 @@ class GRU(BaseRNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = check_use_cudnn(use_cudnn)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

@@ -3,8 +3,11 @@
 import keras
 from keras import ops
 
-from refnn.layers.base_rnn import BaseRNNCell
-from refnn.layers.fused_rnn import flat_matmul_t, sigmoid_grad, tanh_grad
+from refnn.layers.base_rnn import (
+    BaseRNNCell,
+    check_bool,
+    check_implementation,
+)
 
 
 @keras.saving.register_keras_serializable(package="refnn")
@@ -56,8 +59,9 @@ class GRUCell(BaseRNNCell):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = keras.layers.RNN(GRUCell(4, reset_after=False))
-    >>> rnn(np.ones((2, 5, 3))).shape
+    >>> tuple(rnn(np.ones((2, 5, 3))).shape)
     (2, 4)
 
     References:
@@ -77,6 +81,7 @@ class GRUCell(BaseRNNCell):
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
         reset_after=True,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(
@@ -89,16 +94,15 @@ class GRUCell(BaseRNNCell):
             **kwargs,
         )
         self.recurrent_activation = keras.activations.get(recurrent_activation)
-        if not isinstance(reset_after, bool):
-            raise TypeError(f"reset_after must be a bool, got {reset_after!r}.")
-        self.reset_after = reset_after
+        self.implementation = check_implementation(implementation)
+        self.reset_after = check_bool("reset_after", reset_after)
 
     def _bias_shape(self):
         if self.reset_after:
             return (2, 3 * self.units)
         return (3 * self.units,)
 
-    def _input_bias(self):
+    def input_bias(self):
         if self.bias is None or not self.reset_after:
             return self.bias
         return self.bias[0]
@@ -133,107 +137,6 @@ class GRUCell(BaseRNNCell):
             candidate = self.activation(x_h + ops.matmul(r * h, kernel_h))
         return (z * h_prev + (1.0 - z) * candidate,)
 
-    # Hand-written backward pass (see fused_rnn.py), tanh / sigmoid only.
-    def supports_fused(self):
-        return (
-            self.activation is keras.activations.tanh
-            and self.recurrent_activation is keras.activations.sigmoid
-        )
-
-    def fused_inputs(self):
-        if not self.reset_after or self.bias is None:
-            return super().fused_inputs()
-        # The recurrent bias of the update and reset gates is added to the
-        # input bias once (inside the projection matmul) instead of at
-        # every step; only the candidate's, which the reset gate scales,
-        # stays in the step.
-        u = self.units
-        bias = ops.convert_to_tensor(self.bias)
-        zeros = ops.zeros((u,), bias.dtype)
-        input_bias = bias[0] + ops.concatenate([bias[1, : 2 * u], zeros])
-        kernel = ops.convert_to_tensor(self.kernel)
-
-        def project(x):
-            return self.project_inputs(x, (kernel, input_bias))
-
-        recurrent_kernel = ops.convert_to_tensor(self.recurrent_kernel)
-        return project, (recurrent_kernel, bias[1, 2 * u :])
-
-    def fused_step(self, zx, states, params, rec_mask=None):
-        u = self.units
-        h_prev = states[0]
-        h = h_prev if rec_mask is None else h_prev * rec_mask
-        x_zr, x_h = ops.split(zx, [2 * u], axis=-1)
-        if self.reset_after:
-            kernel, rec_bias_h = params  # rec_bias_h: candidate part only
-            r_zr, r_h = ops.split(ops.matmul(h, kernel), [2 * u], axis=-1)
-            if rec_bias_h is not None:
-                r_h = r_h + rec_bias_h
-            # One sigmoid for both gates.
-            z, r = ops.split(ops.sigmoid(x_zr + r_zr), 2, axis=-1)
-            n = ops.tanh(x_h + r * r_h)
-            extra = r_h
-        else:
-            kernel_zr, kernel_h = params
-            z, r = ops.split(
-                ops.sigmoid(x_zr + ops.matmul(h, kernel_zr)), 2, axis=-1
-            )
-            n = ops.tanh(x_h + ops.matmul(r * h, kernel_h))
-            extra = h
-        # z·h + (1 − z)·n written as n + z·(h − n): one op fewer, and the
-        # backward step needs h − n anyway.
-        diff = h_prev - n
-        return (n + z * diff,), (z, r, n, extra, diff)
-
-    num_residuals = 5
-
-    def fused_step_grad(self, d_states, residual, grad_params, rec_mask):
-        dh = d_states[0]
-        z, r, n, extra, diff = residual
-        dhz = dh * z  # also the direct path to h_{t-1}
-        d_az = sigmoid_grad(z, dh * diff)  # update gate
-        d_an = tanh_grad(n, dh - dhz)  # candidate: dh·(1 − z)
-        if self.reset_after:
-            r_h = extra
-            (kernel_t,) = grad_params[:1]
-            d_ar = sigmoid_grad(r, d_an * r_h)  # reset gate
-            # ∂E/∂inner = [z, r, h-part of the recurrent matmul] and the
-            # candidate's input part, kept apart (no per-step slicing).
-            d_inner = ops.concatenate([d_az, d_ar, d_an * r], axis=-1)
-            dz = (d_inner, d_an)
-            dh_rec = ops.matmul(d_inner, kernel_t)
-        else:
-            h = extra  # h_{t-1}, after recurrent dropout
-            kernel_zr_t, kernel_h_t = grad_params
-            d_rh = ops.matmul(d_an, kernel_h_t)  # ∂E/∂(r * h)
-            d_ar = sigmoid_grad(r, d_rh * h)
-            d_zr = ops.concatenate([d_az, d_ar], axis=-1)
-            dz = ops.concatenate([d_zr, d_an], axis=-1)
-            dh_rec = d_rh * r + ops.matmul(d_zr, kernel_zr_t)
-        if rec_mask is not None:
-            dh_rec = dh_rec * rec_mask
-        return dz, (dhz + dh_rec,)
-
-    @property
-    def num_dz(self):
-        """Per-step gradient tensors of `fused_step_grad`."""
-        return 2 if self.reset_after else 1
-
-    def fused_param_grads(self, dz, h_prev, residuals, params):
-        u = self.units
-        if self.reset_after:
-            d_inner, d_an = dz  # (T, B, 3 * units), (T, B, units)
-            d_zx = ops.concatenate([d_inner[..., : 2 * u], d_an], -1)
-            d_bias_h = None
-            if params[1] is not None:
-                d_bias_h = ops.sum(d_inner[..., 2 * u :], axis=(0, 1))
-            return d_zx, (flat_matmul_t(h_prev, d_inner), d_bias_h)
-        r = residuals[1]
-        return dz, (
-            flat_matmul_t(h_prev, dz[..., : 2 * u]),
-            flat_matmul_t(r * h_prev, dz[..., 2 * u :]),
-        )
-
     def get_config(self):
         return {
             **super().get_config(),
@@ -241,4 +144,5 @@ class GRUCell(BaseRNNCell):
                 self.recurrent_activation
             ),
             "reset_after": self.reset_after,
+            "implementation": self.implementation,
         }

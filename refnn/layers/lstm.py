@@ -2,7 +2,7 @@
 
 import keras
 
-from refnn.layers.base_rnn import BaseRNN
+from refnn.layers.base_rnn import BaseRNN, check_use_cudnn
 from refnn.layers.lstm_cell import LSTMCell
 
 
@@ -22,10 +22,11 @@ class LSTM(BaseRNN):
     identical outputs. Built for speed: `x @ kernel + bias` is computed
     for all time steps in one matmul before the loop, each step does a
     single fused `h @ recurrent_kernel`, dropout masks are drawn once per
-    sequence, and (TensorFlow, default activations) the backward pass is
+    sequence. On the fast path (TensorFlow, default activations,
+    `refnn.config.set_fast_path(True)`, the default) the backward pass is
     written by hand with the recurrent-kernel gradient as one matmul over
     all steps, and the batch runs as independent slices, one per core
-    (`refnn/layers/fused_rnn.py`). Compiles with
+    (`refnn/kernels/fused_rnn.py`). Compiles with
     `jit_compile=True`; runs under JAX through `keras.ops.scan`. On CPU,
     training is fastest with `model.compile(..., jit_compile=True)`
     (Keras's default `"auto"` leaves XLA off on machines without a GPU):
@@ -46,11 +47,20 @@ class LSTM(BaseRNN):
         return_state: also return the final states `h` and `c`.
         go_backwards: process the sequence backwards and return the
             reversed sequence.
-        stateful: must be `False` (use `initial_state` instead).
+        stateful: if `True`, the final states of a batch are the initial
+            states of the next batch (sample `i` to sample `i`); needs a
+            static batch size; `reset_states()` zeroes them.
         unroll: `True` always unrolls the time loop (needs a static
             sequence length). With `False` (default), short static
             sequences are still unrolled outside XLA on the
-            hand-written path (`refnn/layers/fused_rnn.py`).
+            fast path (`refnn/kernels/fused_rnn.py`).
+        zero_output_for_mask: with `return_sequences`, output zeros at
+            masked steps instead of repeating the previous output
+            (`keras.layers.Bidirectional` sets it).
+        use_cudnn: `"auto"` or `False` (refnn has no cuDNN kernel;
+            `True` raises `ValueError`).
+        implementation: `1` or `2`, accepted for Keras compatibility; the
+            arithmetic is the same (refnn always runs the fused form).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -69,9 +79,10 @@ class LSTM(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> lstm = LSTM(4, return_sequences=True, return_state=True)
     >>> seq, h, c = lstm(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape, c.shape
+    >>> tuple(seq.shape), tuple(h.shape), tuple(c.shape)
     ((2, 5, 4), (2, 4), (2, 4))
 
     References:
@@ -100,6 +111,7 @@ class LSTM(BaseRNN):
         "dropout",
         "recurrent_dropout",
         "seed",
+        "implementation",
     )
 
     def __init__(
@@ -127,11 +139,11 @@ class LSTM(BaseRNN):
         go_backwards=False,
         stateful=False,
         unroll=False,
+        use_cudnn="auto",
         **kwargs,
     ):
-        kwargs.pop("use_cudnn", None)
-        kwargs.pop("implementation", None)
         cell_kwargs = dict(
+            implementation=kwargs.pop("implementation", 2),
             units=units,
             activation=activation,
             recurrent_activation=recurrent_activation,
@@ -160,3 +172,7 @@ class LSTM(BaseRNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_cudnn = check_use_cudnn(use_cudnn)
+
+    def get_config(self):
+        return {**super().get_config(), "use_cudnn": self.use_cudnn}

@@ -34,7 +34,10 @@ def padding_mask(token_ids, pad_id=0):
 
     Example:
 
-    >>> padding_mask(np.array([[5, 7, 0, 0]]))
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> mask = padding_mask(np.array([[5, 7, 0, 0]]))
+    >>> ops.convert_to_numpy(mask).tolist()
     [[True, True, False, False]]
     """
     if not isinstance(pad_id, int) or isinstance(pad_id, bool):
@@ -59,7 +62,8 @@ def compute_causal_mask(batch_size, input_length, output_length, cache_index=0):
 
     Example:
 
-    >>> compute_causal_mask(1, 3, 3)[0]
+    >>> from keras import ops
+    >>> ops.convert_to_numpy(compute_causal_mask(1, 3, 3)[0]).tolist()
     [[True, False, False], [True, True, False], [True, True, True]]
     """
     i = ops.arange(output_length, dtype="int32")

@@ -1,55 +1,47 @@
 """Multi-head attention with optional fused QKV projection and a KV cache."""
 
+import functools
 import math
 
 import keras
 from keras import ops
 
-from refnn.layers.attention import _large_negative
-from refnn.layers.dropout import fast_dropout
+from refnn import kernels
+from refnn._validation import boolean, positive_int, rate
+from refnn.layers.attention import scaled_dot_product_attention
 from refnn.layers.masks import compute_causal_mask
 
 
-def linear(x, kernel, bias=None, activation=None):
-    """`activation(x @ kernel + bias)` for `x` `(..., D)` as one 2-D matmul.
-
-    `ops.matmul` of a 3-D tensor with a 2-D kernel becomes `tensordot` (a
-    dozen shape ops) on TensorFlow; flattening to `(batch * length, D)`
-    runs one plain matmul, and keeping matmul, bias and activation
-    together on the 2-D tensor lets TensorFlow fuse them. `kernel` is
-    `(D, K)`, `bias` broadcasts to `K`.
-    """
-    shape = ops.shape(x)
-    y = ops.matmul(ops.reshape(x, (-1, kernel.shape[0])), kernel)  # (B*T, K)
-    if bias is not None:
-        y = y + ops.reshape(bias, (-1,))
-    if activation is not None:
-        y = activation(y)
-    return ops.reshape(y, tuple(shape[:-1]) + (kernel.shape[-1],))
-
-
-def _update_cache(cache, kv_new, index):
-    """Writes `kv_new` `(B, T, 2, N, H)` (keys, values) at position `index`
-    of a `(B, 2, S, N, H)` cache with one scatter: no copy of the key and
-    value slices, no re-stacking (`slice_update` is an XLA op on TF)."""
-    shape = ops.shape(kv_new)
-    b, t = shape[0], shape[1]
-    grid = (b, t, 2)
-    rows = ops.broadcast_to(ops.arange(b, dtype="int32")[:, None, None], grid)
-    pos = ops.arange(t, dtype="int32") + ops.cast(index, "int32")
-    pos = ops.broadcast_to(pos[None, :, None], grid)
-    kv = ops.broadcast_to(ops.arange(2, dtype="int32")[None, None, :], grid)
-    indices = ops.reshape(ops.stack([rows, kv, pos], axis=-1), (-1, 3))
-    updates = ops.reshape(
-        ops.cast(kv_new, cache.dtype), (-1,) + tuple(cache.shape[3:])
-    )  # (B * T * 2, N, H)
-    return ops.scatter_update(cache, indices, updates)
+def _output_dim(output_dim, output_shape):
+    """refnn's `output_dim` or Keras's `output_shape` (int or 1-tuple)."""
+    if output_shape is None:
+        return positive_int("output_dim", output_dim, allow_none=True)
+    dims = (output_shape,) if isinstance(output_shape, int) else output_shape
+    if not isinstance(dims, (list, tuple)) or len(dims) != 1:
+        raise ValueError(
+            "output_shape must be an int or a 1-tuple (refnn projects to "
+            f"one feature axis), got output_shape={output_shape!r}."
+        )
+    dim = positive_int("output_shape", dims[0])
+    if output_dim not in (None, dim):
+        raise ValueError(
+            f"output_dim={output_dim!r} and output_shape={output_shape!r} "
+            "disagree; pass one of them."
+        )
+    return dim
 
 
-def _concat(variables, axis):
-    # Reads the values first: ops.concatenate / ops.stack mis-handle keras
-    # Variables on the TF backend (keras 3.15).
-    return ops.concatenate([ops.convert_to_tensor(v) for v in variables], axis)
+def _check_attention_axes(attention_axes):
+    axes = attention_axes
+    if isinstance(axes, int) and not isinstance(axes, bool):
+        axes = (axes,)
+    if axes is not None and tuple(axes) not in ((1,), (-2,)):
+        raise ValueError(
+            "attention_axes must be None or the sequence axis (1 or -2) of "
+            "(batch_size, length, dim) inputs; refnn does not attend over "
+            f"other axes, got attention_axes={attention_axes!r}."
+        )
+    return None if axes is None else tuple(axes)
 
 
 @keras.saving.register_keras_serializable(package="refnn")
@@ -78,6 +70,14 @@ class MultiHeadAttention(keras.layers.Layer):
     `fused_qkv`, self-attention (`value is query`, equal head sizes) still
     runs one matmul on the three kernels stacked at call time.
 
+    The code below is the reference path: the projections as einsums,
+    `_compute_attention` (Keras's extension point, same signature and
+    layouts) calling `scaled_dot_product_attention`. Under TensorFlow with
+    the fast path on (`refnn.config.set_fast_path`), `refnn/kernels/
+    attention.py` computes the same numbers with fewer, larger ops
+    (unless a subclass overrides `_compute_attention`, or the attention
+    mask is per head).
+
     Differences from keras: an explicit `query_mask` argument is honoured
     (keras reads only the Keras mask of `query`), and a query row with no
     visible key always gets zero weights and a zero attention output
@@ -98,11 +98,22 @@ class MultiHeadAttention(keras.layers.Layer):
         dropout: float, dropout rate on the attention weights.
         use_bias: bool, whether the projections have biases.
         output_dim: int, size of the output features (default: the last
-            dimension of `query`).
+            dimension of `query`). Keras's name `output_shape=` (an int or
+            a 1-tuple) is accepted too; multi-axis outputs are refused.
+        attention_axes: `None` or the sequence axis (`1`, `-2`, `(1,)`);
+            attention over other axes (inputs of rank > 3) is refused.
+        sliding_window: optional int `w`: query `i` attends to keys `j`
+            with `|i - j| < w` (with `use_causal_mask`, the `w` latest).
+        use_gate: bool, multiply each head's output by
+            `sigmoid(query W^G_n + b^G_n)` before the output projection.
+        flash_attention: `None` or `False` (refnn has no flash kernel).
         fused_qkv: bool, use one fused Q/K/V projection (self-attention only;
             needs equal query/key/value dims and `value_dim == key_dim`).
-        kernel_initializer: initializer for the kernels.
-        bias_initializer: initializer for the biases.
+        kernel_initializer, bias_initializer: initializers of the kernels
+            and biases.
+        kernel_regularizer, bias_regularizer, activity_regularizer:
+            optional regularizers.
+        kernel_constraint, bias_constraint: optional constraints.
         seed: optional int seed for the dropout.
         **kwargs: base layer keyword arguments (`name`, `dtype`, ...).
 
@@ -115,7 +126,8 @@ class MultiHeadAttention(keras.layers.Layer):
             `query` when not given; masked query rows get zero weights.
         value_mask: `(batch_size, S)` boolean (Keras mask of `value`).
         key_mask: `(batch_size, S)` boolean (Keras mask of `key`).
-        attention_mask: boolean, broadcastable to `(batch_size, T, S)`.
+        attention_mask: boolean `(T, S)`, `(batch_size, T, S)` or per
+            head `(batch_size, num_heads, T, S)`.
         return_attention_scores: bool, also return the weights
             `(batch_size, num_heads, T, S)`.
         training: bool, whether dropout is active.
@@ -132,10 +144,11 @@ class MultiHeadAttention(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
     >>> x = np.random.rand(3, 5, 8).astype("float32")
-    >>> mha(x, x, use_causal_mask=True).shape
-    TensorShape([3, 5, 8])
+    >>> tuple(mha(x, x, use_causal_mask=True).shape)
+    (3, 5, 8)
 
     References:
         seed 002, "2. Transformer Architecture" → "Key Mechanisms" →
@@ -156,24 +169,37 @@ class MultiHeadAttention(keras.layers.Layer):
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         seed=None,
+        output_shape=None,
+        attention_axes=None,
+        sliding_window=None,
+        use_gate=False,
+        flash_attention=None,
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
         **kwargs,
     ):
-        for name, val in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-                raise ValueError(
-                    f"{name} must be a positive integer, got {val}."
-                )
-        for name, val in (("value_dim", value_dim), ("output_dim", output_dim)):
-            if val is not None and (not isinstance(val, int) or val <= 0):
-                raise ValueError(
-                    f"{name} must be a positive integer or None, got {val}."
-                )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        positive_int("num_heads", num_heads)
+        positive_int("key_dim", key_dim)
+        positive_int("value_dim", value_dim, allow_none=True)
+        output_dim = _output_dim(output_dim, output_shape)
+        dropout = rate("dropout", dropout)
+        for name, flag in (
+            ("use_bias", use_bias),
+            ("fused_qkv", fused_qkv),
+            ("use_gate", use_gate),
+        ):
+            boolean(name, flag)
         if fused_qkv and value_dim not in (None, key_dim):
             raise ValueError(
                 "fused_qkv=True needs value_dim == key_dim, got "
                 f"key_dim={key_dim}, value_dim={value_dim}."
+            )
+        if flash_attention not in (None, False):
+            raise ValueError(
+                "flash_attention must be None or False: refnn has no flash "
+                f"attention kernel, got flash_attention={flash_attention!r}."
             )
         super().__init__(**kwargs)
         self.num_heads = num_heads
@@ -182,26 +208,58 @@ class MultiHeadAttention(keras.layers.Layer):
         self.dropout = float(dropout)
         self.use_bias = use_bias
         self.output_dim = output_dim
-        self.fused_qkv = bool(fused_qkv)
+        self.fused_qkv = fused_qkv
+        self.attention_axes = _check_attention_axes(attention_axes)
+        self.sliding_window = positive_int(
+            "sliding_window", sliding_window, allow_none=True
+        )
+        self.use_gate = use_gate
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = None  # no RNG state without dropout
+        if self.dropout > 0:
+            self.seed_generator = keras.random.SeedGenerator(seed)
         self.scale = 1.0 / math.sqrt(float(key_dim))
         self.supports_masking = True
 
     def _weight(self, name, shape, bias=False):
-        init = self.bias_initializer if bias else self.kernel_initializer
-        return self.add_weight(name=name, shape=shape, initializer=init)
+        kind = "bias" if bias else "kernel"
+        return self.add_weight(
+            name=name,
+            shape=shape,
+            initializer=getattr(self, f"{kind}_initializer"),
+            regularizer=getattr(self, f"{kind}_regularizer"),
+            constraint=getattr(self, f"{kind}_constraint"),
+        )
+
+    def _check_shapes(self, query_shape, value_shape, key_shape):
+        for name, shape in (
+            ("query", query_shape),
+            ("value", value_shape),
+            ("key", key_shape),
+        ):
+            if len(shape) != 3:
+                raise ValueError(
+                    f"{name} must have shape (batch_size, length, dim), got "
+                    f"shape {tuple(shape)} (refnn attends over one sequence "
+                    "axis)."
+                )
+        if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
+            raise ValueError(
+                "value and key must have the same length, got "
+                f"value shape {tuple(value_shape)} and key shape "
+                f"{tuple(key_shape)}."
+            )
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         value_shape = query_shape if value_shape is None else value_shape
         key_shape = value_shape if key_shape is None else key_shape
-        if len(query_shape) != 3:
-            raise ValueError(
-                "query must have shape (batch_size, length, dim), got shape "
-                f"{tuple(query_shape)}."
-            )
+        self._check_shapes(query_shape, value_shape, key_shape)
         n, hk, hv = self.num_heads, self.key_dim, self.value_dim
         dq, dk, dv = query_shape[-1], key_shape[-1], value_shape[-1]
         if self.fused_qkv:
@@ -220,6 +278,11 @@ class MultiHeadAttention(keras.layers.Layer):
             self.key_kernel = self._weight("key_kernel", (dk, n, hk))
             if self.use_bias:
                 self.key_bias = self._weight("key_bias", (n, hk), True)
+        if self.use_gate:  # Keras's order: query, key, gate, value, output
+            self.gate_kernel = self._weight("gate_kernel", (dq, n, hv))
+            if self.use_bias:
+                self.gate_bias = self._weight("gate_bias", (n, hv), True)
+        if not self.fused_qkv:
             self.value_kernel = self._weight("value_kernel", (dv, n, hv))
             if self.use_bias:
                 self.value_bias = self._weight("value_bias", (n, hv), True)
@@ -228,124 +291,59 @@ class MultiHeadAttention(keras.layers.Layer):
         if self.use_bias:
             self.output_bias = self._weight("output_bias", (out,), True)
 
-    # -- projections ---------------------------------------------------------
-    def _project(self, x, kernel, bias):
-        # (B, T, D) x (D, k, N, H) -> (B, T, k, N, H), as one 2-D matmul.
-        n, h = self.num_heads, kernel.shape[-1]
-        y = linear(x, ops.reshape(kernel, (kernel.shape[0], -1)), bias)
-        shape = ops.shape(x)
-        return ops.reshape(y, (shape[0], shape[1], -1, n, h))  # (B,T,k,N,H)
-
-    def _project_query(self, query):
+    # -- reference path -----------------------------------------------------
+    def _projection(self, x, name):
+        """`x W_n + b_n` for every head: `(B, T, D)` -> `(B, T, N, H)`."""
         if self.fused_qkv:
-            bias = self.qkv_bias[0] if self.use_bias else None
-            q = self._project(query, self.qkv_kernel[:, 0], bias)[:, :, 0]
+            i = {"query": 0, "key": 1, "value": 2}[name]
+            kernel = self.qkv_kernel[:, i]
+            bias = self.qkv_bias[i] if self.use_bias else None
         else:
-            bias = self.query_bias if self.use_bias else None
-            q = self._project(query, self.query_kernel, bias)[:, :, 0]
-        return ops.transpose(q, (0, 2, 1, 3))  # (B, N, T, H)
+            kernel = getattr(self, f"{name}_kernel")
+            bias = getattr(self, f"{name}_bias") if self.use_bias else None
+        y = ops.einsum("btd,dnh->btnh", x, kernel)
+        return y if bias is None else y + bias
 
-    def _project_key_value(self, key, value):
-        # Returns keys and values in the cache layout (B, S, N, H).
-        if self.fused_qkv:
-            bias = self.qkv_bias[1:] if self.use_bias else None
-            kv = self._project(key, self.qkv_kernel[:, 1:], bias)
-            return kv[:, :, 0], kv[:, :, 1]  # (B, S, N, H) each
-        kb = self.key_bias if self.use_bias else None
-        vb = self.value_bias if self.use_bias else None
-        return (
-            self._project(key, self.key_kernel, kb)[:, :, 0],
-            self._project(value, self.value_kernel, vb)[:, :, 0],
+    def _compute_attention(
+        self,
+        query,
+        key,
+        value,
+        attention_mask=None,
+        training=None,
+        return_attention_scores=False,
+    ):
+        """Attention of projected heads (Keras's extension point).
+
+        Args:
+            query: `(batch_size, T, num_heads, key_dim)`.
+            key: `(batch_size, S, num_heads, key_dim)`.
+            value: `(batch_size, S, num_heads, value_dim)`.
+            attention_mask: `None`, boolean `(batch_size|1, T, S)` or
+                `(batch_size|1, num_heads|1, T, S)`.
+            training: whether dropout is active.
+            return_attention_scores: unused here (the weights are always
+                returned), kept for Keras's signature.
+
+        Returns:
+            `(output, weights)`: `(batch_size, T, num_heads, value_dim)`
+            and `(batch_size, num_heads, T, S)`.
+        """
+        q, k, v = (ops.transpose(z, (0, 2, 1, 3)) for z in (query, key, value))
+        mask = attention_mask
+        if mask is not None and len(mask.shape) == 3:
+            mask = ops.expand_dims(mask, 1)  # the same for every head
+        out, weights = scaled_dot_product_attention(
+            q,  # (B, N, T, H)
+            k,  # (B, N, S, H)
+            v,
+            mask=mask,
+            dropout=self.dropout,
+            training=training,
+            seed=self.seed_generator,
+            scale=self.scale,
         )
-
-    def _qkv_weights(self):
-        if self.fused_qkv:
-            kernel = self.qkv_kernel
-            bias = self.qkv_bias if self.use_bias else None
-        else:  # self-attention on separate weights: still one matmul
-            # (D, N, H) x 3 -> (D, 3 * N, H), the memory layout of
-            # (D, 3, N, H); `_project` splits the heads again.
-            kernel = _concat(
-                [self.query_kernel, self.key_kernel, self.value_kernel], 1
-            )
-            bias = None
-            if self.use_bias:
-                bias = _concat(
-                    [self.query_bias, self.key_bias, self.value_bias], 0
-                )  # (3 * N, H)
-        return kernel, bias
-
-    def _project_qkv(self, x):
-        kernel, bias = self._qkv_weights()
-        qkv = self._project(x, kernel, bias)  # (B, T, 3, N, H)
-        qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # (3, B, N, T, H)
-        q, k, v = ops.unstack(qkv, 3, axis=0)
-        return q, k, v
-
-    # -- attention -----------------------------------------------------------
-    def _attend(self, q, k, v, mask, training, return_weights):
-        """softmax(Q Kᵀ/√d + M) V for (B, N, T, H) inputs.
-
-        Same numbers as `masked_softmax` (and keras), computed leaner: the
-        mask enters as an additive bias of the mask's own (small) shape, and
-        a fully masked query row is zeroed on the `(B, N, T, H)` output
-        rather than on the `(B, N, T, S)` weights. For any row with a
-        visible key the masked weights underflow to exactly 0 either way.
-        """
-        q = q * ops.cast(self.scale, q.dtype)
-        scores = ops.matmul(q, ops.swapaxes(k, -1, -2))  # (B, N, T, S)
-        if mask is not None:
-            big = _large_negative(scores.dtype)
-            bias = ops.where(mask, 0.0, big)  # (B|1, T|1, S)
-            scores = scores + ops.cast(bias[:, None], scores.dtype)
-        weights = ops.softmax(scores, axis=-1)
-        attended = weights
-        if training and self.dropout > 0.0:
-            attended = fast_dropout(
-                weights, self.dropout, seed=self.seed_generator
-            )
-        out = ops.matmul(attended, v)  # (B, N, T, Hv)
-        if mask is not None:
-            visible = ops.cast(ops.any(mask, axis=-1), out.dtype)  # (B, T|1)
-            out = out * visible[:, None, :, None]
-            if return_weights:
-                weights = weights * visible[:, None, :, None]
-        return out, weights
-
-    def _attend_one(self, q, k, v, mask, training, return_weights):
-        """`_attend` for one query position, in the cache layout.
-
-        `q` is `(B, 1, N, H)`, `k`/`v` are `(B, S, N, H)` as stored in the
-        cache. A single decode step is dominated by fixed per-op costs, so
-        this avoids the batched matmuls and the transpose of the whole
-        cache: scores and outputs are broadcast products summed over one
-        axis, and the `(B, N, S)` softmax is spelled out (faster than the
-        softmax kernel at this size). Same numbers as `_attend`.
-        """
-        q = q * ops.cast(self.scale, q.dtype)
-        scores = ops.sum(k * q, axis=-1)  # (B, S, N)
-        scores = ops.transpose(scores, (0, 2, 1))  # (B, N, S)
-        if mask is not None:
-            big = _large_negative(scores.dtype)
-            bias = ops.where(mask[:, 0], 0.0, big)  # (B|1, S)
-            scores = scores + ops.cast(bias[:, None], scores.dtype)
-        scores = scores - ops.max(scores, axis=-1, keepdims=True)
-        weights = ops.exp(scores)
-        weights = weights / ops.sum(weights, axis=-1, keepdims=True)
-        attended = weights
-        if training and self.dropout > 0.0:
-            attended = fast_dropout(
-                weights, self.dropout, seed=self.seed_generator
-            )
-        attended = ops.transpose(attended, (0, 2, 1))  # (B, S, N)
-        out = ops.sum(attended[..., None] * v, axis=1)  # (B, N, Hv)
-        weights = weights[:, :, None]  # (B, N, 1, S)
-        if mask is not None:
-            visible = ops.cast(ops.any(mask, axis=-1), out.dtype)  # (B|1, 1)
-            out = out * visible[:, :, None]
-            if return_weights:
-                weights = weights * visible[:, None, :, None]
-        return out[:, None], weights  # (B, 1, N, Hv)
+        return ops.transpose(out, (0, 2, 1, 3)), weights  # (B, T, N, Hv)
 
     def _merge_masks(
         self,
@@ -358,6 +356,8 @@ class MultiHeadAttention(keras.layers.Layer):
         s,
         cache_index,
     ):
+        """All masks ANDed: `None`, `(B|1, T|1, S)`, or `(B|1, N|1, T, S)`
+        when `attention_mask` is per head."""
         mask = None
 
         def _and(a, b):
@@ -370,8 +370,17 @@ class MultiHeadAttention(keras.layers.Layer):
                 mask = _and(mask, ops.expand_dims(ops.cast(m, "bool"), -2))
         if use_causal_mask:
             mask = _and(mask, compute_causal_mask(1, s, t, cache_index))
+        if self.sliding_window is not None:
+            i = ops.arange(t, dtype="int32")[:, None] + cache_index  # (T, 1)
+            j = ops.arange(s, dtype="int32")[None, :]  # (1, S)
+            mask = _and(mask, (ops.abs(i - j) < self.sliding_window)[None])
         if attention_mask is not None:
-            mask = _and(mask, ops.cast(attention_mask, "bool"))
+            attention_mask = ops.cast(attention_mask, "bool")
+            if len(attention_mask.shape) == 2:  # (T, S), every batch row
+                attention_mask = attention_mask[None]
+            if len(attention_mask.shape) == 4 and mask is not None:
+                mask = ops.expand_dims(mask, 1)  # (B|1, 1, T|1, S)
+            mask = _and(mask, attention_mask)
         return mask
 
     def call(
@@ -406,75 +415,139 @@ class MultiHeadAttention(keras.layers.Layer):
                 "cache_update_index must be None when cache is None, got "
                 f"cache_update_index={cache_update_index}."
             )
-
-        if cache is None:
-            same_dims = self.fused_qkv or self.key_dim == self.value_dim
-            if self_attention and same_dims:
-                q, k, v = self._project_qkv(query)  # (B, N, T, H) each
-            else:
-                q = self._project_query(query)
-                k, v = self._project_key_value(key, value)
-                k = ops.transpose(k, (0, 2, 1, 3))  # (B, N, S, H)
-                v = ops.transpose(v, (0, 2, 1, 3))
-        else:
-            cache = ops.convert_to_tensor(cache)
-            same_dims = self.fused_qkv or self.key_dim == self.value_dim
-            if cache_update_index is not None and self_attention and same_dims:
-                qkv = self._project(query, *self._qkv_weights())  # B,T,3,N,H
-                q = qkv[:, :, 0]  # (B, T, N, H)
-                kv_new = qkv[:, :, 1:]  # (B, T, 2, N, H)
-                cache = _update_cache(cache, kv_new, cache_update_index)
-            else:
-                q = self._project_query(query)
-                q = ops.transpose(q, (0, 2, 1, 3))  # (B, T, N, H)
-                if cache_update_index is not None:
-                    k_new, v_new = self._project_key_value(key, value)
-                    kv_new = ops.stack([k_new, v_new], axis=2)  # B,T,2,N,H
-                    cache = _update_cache(cache, kv_new, cache_update_index)
-            k, v = ops.unstack(cache, 2, axis=1)  # (B, S, N, H) each
+        self._check_shapes(query.shape, value.shape, key.shape)
+        if cache is not None:
+            # (B, 2, S_max, N, H), in the compute dtype like the heads.
+            cache = ops.cast(cache, self.compute_dtype)
             value_mask = key_mask = None  # they describe the new step only
 
-        if cache is not None:  # q, k, v: (B, T, N, H), (B, S, N, H) x 2
-            t, s = ops.shape(q)[1], ops.shape(k)[1]
-        else:  # (B, N, T, H), (B, N, S, H) x 2
-            t, s = ops.shape(q)[2], ops.shape(k)[2]
-        mask = self._merge_masks(
+        # masks(t, s, cache_index): all masks merged, once t, s are known.
+        masks = functools.partial(
+            self._merge_masks,
             query_mask,
             value_mask,
             key_mask,
             attention_mask,
             use_causal_mask,
-            t,
-            s,
-            0 if cache_update_index is None else cache_update_index,
         )
-        if cache is not None and isinstance(t, int) and t == 1:  # one step
-            out, weights = self._attend_one(
-                q, k, v, mask, training, return_attention_scores
-            )  # (B, 1, N, Hv)
+
+        per_head_mask = (
+            attention_mask is not None and len(attention_mask.shape) == 4
+        )
+        own_attention = (
+            type(self)._compute_attention
+            is MultiHeadAttention._compute_attention
+        )
+        if kernels.enabled() and own_attention and not per_head_mask:
+            from refnn.kernels.attention import multi_head_attention
+
+            key_in = query if self_attention else key
+            value_in = query if self_attention else value
+            out, weights, cache = multi_head_attention(
+                self,
+                query,
+                key_in,
+                value_in,
+                masks,
+                training,
+                return_attention_scores,
+                cache,
+                cache_update_index,
+            )  # out: (B, T, N, Hv)
         else:
-            if cache is not None:
-                q, k, v = (ops.transpose(z, (0, 2, 1, 3)) for z in (q, k, v))
-            out, weights = self._attend(
+            q = self._projection(query, "query")  # (B, T, N, H)
+            if cache is None:
+                k = self._projection(key, "key")  # (B, S, N, H)
+                v = self._projection(value, "value")
+                index = 0
+            else:
+                if cache_update_index is not None:
+                    kv_new = ops.stack(
+                        [
+                            self._projection(key, "key"),
+                            self._projection(value, "value"),
+                        ],
+                        axis=1,
+                    )  # (B, 2, T, N, H)
+                    start = [0, 0, cache_update_index, 0, 0]
+                    cache = ops.slice_update(
+                        cache, start, ops.cast(kv_new, cache.dtype)
+                    )
+                k, v = cache[:, 0], cache[:, 1]  # (B, S_max, N, H)
+                index = 0 if cache_update_index is None else cache_update_index
+            mask = masks(ops.shape(q)[1], ops.shape(k)[1], index)
+            out, weights = self._compute_attention(
                 q, k, v, mask, training, return_attention_scores
-            )
-            out = ops.transpose(out, (0, 2, 1, 3))  # (B, T, N, Hv)
-        shape = ops.shape(out)
-        out = ops.reshape(out, (shape[0], shape[1], -1))  # (B, T, N * Hv)
-        kernel = self.output_kernel
-        out = linear(
-            out,
-            ops.reshape(kernel, (-1, kernel.shape[-1])),
-            self.output_bias if self.use_bias else None,
-        )  # (B, T, O)
-        result = (out,)
+            )  # (B, T, N, Hv)
+        if self.use_gate:
+            gate = ops.einsum("btd,dnh->btnh", query, self.gate_kernel)
+            if self.use_bias:
+                gate = gate + self.gate_bias
+            out = out * ops.sigmoid(gate)
+        # Σ_n head_n W^O_n + b^O
+        bias = self.output_bias if self.use_bias else None
+        if kernels.enabled():
+            from refnn.kernels.attention import output_projection
+
+            output = output_projection(out, self.output_kernel, bias)
+        else:
+            output = ops.einsum("btnh,nho->bto", out, self.output_kernel)
+            if bias is not None:
+                output = output + bias  # (B, T, O)
+        result = (output,)
         if return_attention_scores:
             result += (weights,)
         if cache is not None:
             result += (cache,)
         return result[0] if len(result) == 1 else result
 
+    def compute_output_shape(
+        self, query_shape, value_shape=None, key_shape=None
+    ):
+        value_shape = query_shape if value_shape is None else value_shape
+        key_shape = value_shape if key_shape is None else key_shape
+        self._check_shapes(query_shape, value_shape, key_shape)
+        return tuple(query_shape[:-1]) + (self.output_dim or query_shape[-1],)
+
+    def compute_output_spec(
+        self,
+        query,
+        value=None,
+        key=None,
+        return_attention_scores=False,
+        cache=None,
+        **kwargs,
+    ):
+        value = query if value is None else value
+        shape = self.compute_output_shape(
+            query.shape, value.shape, None if key is None else key.shape
+        )
+        result = (keras.KerasTensor(shape, dtype=self.compute_dtype),)
+        if return_attention_scores:
+            t = query.shape[1]
+            s = value.shape[1] if cache is None else cache.shape[2]
+            scores = (query.shape[0], self.num_heads, t, s)
+            result += (keras.KerasTensor(scores, dtype=self.compute_dtype),)
+        if cache is not None:
+            result += (keras.KerasTensor(cache.shape, dtype=cache.dtype),)
+        return result[0] if len(result) == 1 else result
+
+    def enable_lora(self, *args, **kwargs):
+        raise NotImplementedError(
+            "refnn's MultiHeadAttention does not support LoRA: its "
+            "projections are plain weights, not EinsumDense layers. Use "
+            "keras.layers.MultiHeadAttention for LoRA fine-tuning."
+        )
+
+    def quantize(self, mode=None, *args, **kwargs):
+        raise NotImplementedError(
+            "refnn's MultiHeadAttention does not support quantization "
+            f"(got mode={mode!r}): its projections are plain weights, not "
+            "EinsumDense layers."
+        )
+
     def get_config(self):
+        ser = keras.saving.serialize_keras_object
         return {
             **super().get_config(),
             "num_heads": self.num_heads,
@@ -484,11 +557,14 @@ class MultiHeadAttention(keras.layers.Layer):
             "use_bias": self.use_bias,
             "output_dim": self.output_dim,
             "fused_qkv": self.fused_qkv,
-            "kernel_initializer": keras.initializers.serialize(
-                self.kernel_initializer
-            ),
-            "bias_initializer": keras.initializers.serialize(
-                self.bias_initializer
-            ),
+            "attention_axes": self.attention_axes,
+            "sliding_window": self.sliding_window,
+            "use_gate": self.use_gate,
+            "kernel_initializer": ser(self.kernel_initializer),
+            "bias_initializer": ser(self.bias_initializer),
+            "kernel_regularizer": ser(self.kernel_regularizer),
+            "bias_regularizer": ser(self.bias_regularizer),
+            "kernel_constraint": ser(self.kernel_constraint),
+            "bias_constraint": ser(self.bias_constraint),
             "seed": self.seed,
         }

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from refnn._validation import positive_int
+
 
 def check_context_window(length, start_index, sequence_length, name):
     """Raise if `start_index + length` exceeds the context window."""
@@ -42,9 +44,10 @@ class PositionEmbedding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> layer = PositionEmbedding(sequence_length=10)
-    >>> layer(np.zeros((2, 6, 4), "float32")).shape
-    TensorShape([2, 6, 4])
+    >>> tuple(layer(np.zeros((2, 6, 4), "float32")).shape)
+    (2, 6, 4)
 
     References:
         seed 002, "2. Transformer Architecture" → "Positional Encoding"
@@ -52,15 +55,7 @@ class PositionEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
-        if (
-            not isinstance(sequence_length, int)
-            or isinstance(sequence_length, bool)
-            or sequence_length <= 0
-        ):
-            raise ValueError(
-                "sequence_length must be a positive integer, got "
-                f"{sequence_length}."
-            )
+        positive_int("sequence_length", sequence_length)
         super().__init__(**kwargs)
         self.sequence_length = sequence_length
         self.initializer = keras.initializers.get(initializer)

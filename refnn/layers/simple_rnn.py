@@ -23,10 +23,11 @@ class SimpleRNN(BaseRNN):
     identical outputs. Built for speed: `x @ kernel + bias` is computed
     for all time steps in one matmul before the loop, each step does a
     single fused `h @ recurrent_kernel`, dropout masks are drawn once per
-    sequence, and (TensorFlow, default activations) the backward pass is
+    sequence. On the fast path (TensorFlow, default activations,
+    `refnn.config.set_fast_path(True)`, the default) the backward pass is
     written by hand with the recurrent-kernel gradient as one matmul over
     all steps, and the batch runs as independent slices, one per core
-    (`refnn/layers/fused_rnn.py`). Compiles with
+    (`refnn/kernels/fused_rnn.py`). Compiles with
     `jit_compile=True`; runs under JAX through `keras.ops.scan`.
 
     Args:
@@ -42,11 +43,16 @@ class SimpleRNN(BaseRNN):
         return_state: also return the final state `h`.
         go_backwards: process the sequence backwards and return the
             reversed sequence.
-        stateful: must be `False` (use `initial_state` instead).
+        stateful: if `True`, the final states of a batch are the initial
+            states of the next batch (sample `i` to sample `i`); needs a
+            static batch size; `reset_states()` zeroes them.
         unroll: `True` always unrolls the time loop (needs a static
             sequence length). With `False` (default), short static
             sequences are still unrolled outside XLA on the
-            hand-written path (`refnn/layers/fused_rnn.py`).
+            fast path (`refnn/kernels/fused_rnn.py`).
+        zero_output_for_mask: with `return_sequences`, output zeros at
+            masked steps instead of repeating the previous output
+            (`keras.layers.Bidirectional` sets it).
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -65,9 +71,10 @@ class SimpleRNN(BaseRNN):
 
     Example:
 
+    >>> import numpy as np
     >>> rnn = SimpleRNN(4, return_sequences=True, return_state=True)
     >>> seq, h = rnn(np.ones((2, 5, 3)))
-    >>> seq.shape, h.shape
+    >>> tuple(seq.shape), tuple(h.shape)
     ((2, 5, 4), (2, 4))
 
     References:

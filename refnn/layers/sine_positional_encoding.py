@@ -44,9 +44,10 @@ class SinePositionalEncoding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> x = np.zeros((2, 10, 16), "float32")
-    >>> SinePositionalEncoding()(x).shape
-    TensorShape([2, 10, 16])
+    >>> tuple(SinePositionalEncoding()(x).shape)
+    (2, 10, 16)
 
     References:
         seed 002, "2. Transformer Architecture" → "Key Mechanisms" →

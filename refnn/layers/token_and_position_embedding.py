@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn._validation import positive_int
 from refnn.layers.position_embedding import (
     PositionEmbedding,
     check_context_window,
@@ -34,6 +35,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         embedding_dim: int, the output size.
         embeddings_initializer: initializer of both embedding matrices.
         mask_zero: bool, treat id 0 as padding and emit a mask.
+        tie_weights: must be `True` (keras-hub's default): `reverse` uses
+            the token embedding; untied output weights are refused.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
@@ -46,9 +49,10 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> layer = TokenAndPositionEmbedding(100, 16, 8, mask_zero=True)
-    >>> layer(np.array([[5, 3, 0]])).shape
-    TensorShape([1, 3, 8])
+    >>> tuple(layer(np.array([[5, 3, 0]])).shape)
+    (1, 3, 8)
 
     References:
         seed 002, "Overview of Transformer Model Functionality" →
@@ -63,6 +67,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         embedding_dim,
         embeddings_initializer="uniform",
         mask_zero=False,
+        tie_weights=True,
         **kwargs,
     ):
         for name, val in (
@@ -70,11 +75,15 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             ("sequence_length", sequence_length),
             ("embedding_dim", embedding_dim),
         ):
-            if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-                raise ValueError(
-                    f"{name} must be a positive integer, got {val}."
-                )
+            positive_int(name, val)
+        if tie_weights is not True:
+            raise ValueError(
+                "tie_weights must be True: refnn's reverse() always uses the "
+                "token embedding (untied output weights are not supported), "
+                f"got tie_weights={tie_weights!r}."
+            )
         super().__init__(**kwargs)
+        self.tie_weights = True
         self.vocabulary_size = vocabulary_size
         self.sequence_length = sequence_length
         self.embedding_dim = embedding_dim
@@ -138,4 +147,5 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
                 self.embeddings_initializer
             ),
             "mask_zero": self.mask_zero,
+            "tie_weights": self.tie_weights,
         }

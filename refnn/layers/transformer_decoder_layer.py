@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from refnn.kernels import transformer as fast
 from refnn.layers.masks import (
     compute_causal_mask,
     merge_padding_and_attention_mask,
@@ -11,9 +12,6 @@ from refnn.layers.multi_head_attention import MultiHeadAttention
 from refnn.layers.transformer_encoder_layer import (
     _check_block_args,
     _head_dim,
-    apply_dense,
-    apply_dropout,
-    apply_layer_norm,
 )
 
 
@@ -74,9 +72,10 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> block = TransformerDecoderLayer(intermediate_dim=32, num_heads=2)
-    >>> block(np.random.rand(2, 5, 8).astype("float32")).shape
-    TensorShape([2, 5, 8])
+    >>> tuple(block(np.random.rand(2, 5, 8).astype("float32")).shape)
+    (2, 5, 8)
 
     References:
         seed 002, "2. Transformer Architecture" → "Core Components" →
@@ -126,7 +125,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
         )
 
     def _layer_norm(self, name, shape):
-        norm = keras.layers.LayerNormalization(
+        norm = fast.LayerNormalization(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
         )
         norm.build(shape)
@@ -167,14 +166,14 @@ class TransformerDecoderLayer(keras.layers.Layer):
             self._cross_attention_layer_norm = self._layer_norm(
                 "cross_attention_layer_norm", decoder_sequence_shape
             )
-        self._feedforward_intermediate_dense = keras.layers.Dense(
+        self._feedforward_intermediate_dense = fast.Dense(
             self.intermediate_dim,
             activation=self.activation,
             name="feedforward_intermediate_dense",
             **self._common(),
         )
         self._feedforward_intermediate_dense.build(decoder_sequence_shape)
-        self._feedforward_output_dense = keras.layers.Dense(
+        self._feedforward_output_dense = fast.Dense(
             hidden_dim, name="feedforward_output_dense", **self._common()
         )
         self._feedforward_output_dense.build(
@@ -183,16 +182,15 @@ class TransformerDecoderLayer(keras.layers.Layer):
         self._feedforward_layer_norm = self._layer_norm(
             "feedforward_layer_norm", decoder_sequence_shape
         )
-        self._dropout_layer = keras.layers.Dropout(
+        self._dropout_layer = fast.Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
         self.built = True
 
     def _sublayer(self, x, residual, norm, training):
-        if self.dropout > 0.0:
-            x = apply_dropout(self._dropout_layer, x, training)
+        x = self._dropout_layer(x, training=training)
         x = x + residual
-        return x if self.normalize_first else apply_layer_norm(norm, x)
+        return x if self.normalize_first else norm(x)
 
     def call(
         self,
@@ -245,10 +243,10 @@ class TransformerDecoderLayer(keras.layers.Layer):
                 else ops.logical_and(self_mask, causal)
             )
 
-        x = decoder_sequence  # (B, T, H)
+        x = ops.cast(decoder_sequence, self.compute_dtype)  # (B, T, H)
         residual = x
         if self.normalize_first:
-            x = apply_layer_norm(self._self_attention_layer_norm, x)
+            x = self._self_attention_layer_norm(x)
         x = self._self_attention_layer(
             x,
             None if self.fused_qkv else x,
@@ -269,7 +267,7 @@ class TransformerDecoderLayer(keras.layers.Layer):
             )
             residual = x
             if self.normalize_first:
-                x = apply_layer_norm(self._cross_attention_layer_norm, x)
+                x = self._cross_attention_layer_norm(x)
             x = self._cross_attention_layer(
                 x,
                 encoder_sequence,
@@ -286,9 +284,9 @@ class TransformerDecoderLayer(keras.layers.Layer):
 
         residual = x
         if self.normalize_first:
-            x = apply_layer_norm(self._feedforward_layer_norm, x)
-        x = apply_dense(self._feedforward_intermediate_dense, x)  # (B, T, I)
-        x = apply_dense(self._feedforward_output_dense, x)  # (B, T, H)
+            x = self._feedforward_layer_norm(x)
+        x = self._feedforward_intermediate_dense(x)  # (B, T, I)
+        x = self._feedforward_output_dense(x)  # (B, T, H)
         x = self._sublayer(x, residual, self._feedforward_layer_norm, training)
         if self_attention_cache is None:
             return x

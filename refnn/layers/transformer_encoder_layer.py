@@ -1,93 +1,17 @@
 """Transformer encoder block: self-attention + feed-forward network."""
 
 import keras
-from keras import ops
 
-from refnn.layers.dropout import fast_dropout
+from refnn._validation import positive_int, rate
+from refnn.kernels import transformer as fast
 from refnn.layers.masks import merge_padding_and_attention_mask
-from refnn.layers.multi_head_attention import MultiHeadAttention, linear
+from refnn.layers.multi_head_attention import MultiHeadAttention
 
 
 def _check_block_args(intermediate_dim, num_heads, dropout):
-    for name, val in (
-        ("intermediate_dim", intermediate_dim),
-        ("num_heads", num_heads),
-    ):
-        if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {val}.")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-
-
-def apply_dense(layer, x):
-    """Runs a built `keras.layers.Dense` on `(B, T, D)` as one 2-D matmul.
-
-    Same weights and numbers as `layer(x)`, without the `tensordot` shape
-    ops that a 3-D `ops.matmul` costs on TensorFlow.
-    """
-    return linear(x, layer.kernel, layer.bias, layer.activation)
-
-
-def apply_dropout(layer, x, training):
-    """`layer(x, training=training)` for a `keras.layers.Dropout`, drawing
-    the mask with `fast_dropout` from the layer's own seed generator."""
-    if not training or layer.rate == 0.0:
-        return x
-    return fast_dropout(x, layer.rate, seed=layer.seed_generator)
-
-
-def apply_layer_norm(layer, x):
-    """Runs a built last-axis `keras.layers.LayerNormalization` on `x`.
-
-    Same numbers as `layer(x)` (computed in at least float32, like keras):
-
-        x̂ = (x - μ) / √(σ² + ε)        y = γ x̂ + β
-
-    with the backward pass written out instead of differentiating the
-    forward ops one by one (fewer passes over `(B, T, H)`):
-
-        g' = g γ      ∂L/∂x = (g' - mean(g') - x̂ mean(g' x̂)) / √(σ² + ε)
-        ∂L/∂γ = Σ g x̂                ∂L/∂β = Σ g
-    """
-    if not (layer.center and layer.scale) or layer.rms_scaling:
-        return layer(x)
-    dtype = x.dtype
-    compute_dtype = keras.backend.result_type(dtype, "float32")
-    epsilon = layer.epsilon
-    gamma = ops.cast(layer.gamma, compute_dtype)
-    beta = ops.cast(layer.beta, compute_dtype)
-    return ops.cast(
-        _layer_norm(ops.cast(x, compute_dtype), gamma, beta, epsilon), dtype
-    )
-
-
-def _layer_norm(x, gamma, beta, epsilon):
-    @ops.custom_gradient
-    def norm(x, gamma, beta):
-        mean = ops.mean(x, axis=-1, keepdims=True)  # (B, T, 1)
-        centered = x - mean
-        variance = ops.mean(ops.square(centered), axis=-1, keepdims=True)
-        inv = ops.rsqrt(variance + epsilon)  # (B, T, 1)
-        x_hat = centered * inv
-        outputs = x_hat * gamma + beta
-
-        def grad(*args, upstream=None):
-            if upstream is None:
-                (upstream,) = args
-            g = upstream * gamma
-            dx = inv * (
-                g
-                - ops.mean(g, axis=-1, keepdims=True)
-                - x_hat * ops.mean(g * x_hat, axis=-1, keepdims=True)
-            )
-            axes = tuple(range(len(x.shape) - 1))
-            d_gamma = ops.sum(upstream * x_hat, axis=axes)
-            d_beta = ops.sum(upstream, axis=axes)
-            return dx, d_gamma, d_beta
-
-        return outputs, grad
-
-    return norm(x, gamma, beta)
+    positive_int("intermediate_dim", intermediate_dim)
+    positive_int("num_heads", num_heads)
+    rate("dropout", dropout)
 
 
 def _head_dim(hidden_dim, num_heads):
@@ -149,9 +73,10 @@ class TransformerEncoderLayer(keras.layers.Layer):
 
     Example:
 
+    >>> import numpy as np
     >>> block = TransformerEncoderLayer(intermediate_dim=32, num_heads=2)
-    >>> block(np.random.rand(2, 5, 8).astype("float32")).shape
-    TensorShape([2, 5, 8])
+    >>> tuple(block(np.random.rand(2, 5, 8).astype("float32")).shape)
+    (2, 5, 8)
 
     References:
         seed 002, "2. Transformer Architecture" → "Core Components" →
@@ -204,32 +129,32 @@ class TransformerEncoderLayer(keras.layers.Layer):
             **self._common(),
         )
         self._self_attention_layer.build(inputs_shape, inputs_shape)
-        self._self_attention_layer_norm = keras.layers.LayerNormalization(
+        self._self_attention_layer_norm = fast.LayerNormalization(
             epsilon=self.layer_norm_epsilon,
             dtype=self.dtype_policy,
             name="self_attention_layer_norm",
         )
         self._self_attention_layer_norm.build(inputs_shape)
-        self._feedforward_layer_norm = keras.layers.LayerNormalization(
+        self._feedforward_layer_norm = fast.LayerNormalization(
             epsilon=self.layer_norm_epsilon,
             dtype=self.dtype_policy,
             name="feedforward_layer_norm",
         )
         self._feedforward_layer_norm.build(inputs_shape)
-        self._feedforward_intermediate_dense = keras.layers.Dense(
+        self._feedforward_intermediate_dense = fast.Dense(
             self.intermediate_dim,
             activation=self.activation,
             name="feedforward_intermediate_dense",
             **self._common(),
         )
         self._feedforward_intermediate_dense.build(inputs_shape)
-        self._feedforward_output_dense = keras.layers.Dense(
+        self._feedforward_output_dense = fast.Dense(
             hidden_dim, name="feedforward_output_dense", **self._common()
         )
         self._feedforward_output_dense.build(
             tuple(inputs_shape[:-1]) + (self.intermediate_dim,)
         )
-        self._dropout_layer = keras.layers.Dropout(
+        self._dropout_layer = fast.Dropout(
             self.dropout, dtype=self.dtype_policy, name="dropout"
         )
 
@@ -248,7 +173,7 @@ class TransformerEncoderLayer(keras.layers.Layer):
         x = inputs  # (B, T, H)
         residual = x
         if self.normalize_first:
-            x = apply_layer_norm(self._self_attention_layer_norm, x)
+            x = self._self_attention_layer_norm(x)
         x = self._self_attention_layer(
             x,
             None if self.fused_qkv else x,
@@ -259,22 +184,20 @@ class TransformerEncoderLayer(keras.layers.Layer):
         )
         if return_attention_scores:
             x, scores = x
-        if self.dropout > 0.0:
-            x = apply_dropout(self._dropout_layer, x, training)
+        x = self._dropout_layer(x, training=training)
         x = x + residual
         if not self.normalize_first:
-            x = apply_layer_norm(self._self_attention_layer_norm, x)
+            x = self._self_attention_layer_norm(x)
 
         residual = x
         if self.normalize_first:
-            x = apply_layer_norm(self._feedforward_layer_norm, x)
-        x = apply_dense(self._feedforward_intermediate_dense, x)  # (B, T, I)
-        x = apply_dense(self._feedforward_output_dense, x)  # (B, T, H)
-        if self.dropout > 0.0:
-            x = apply_dropout(self._dropout_layer, x, training)
+            x = self._feedforward_layer_norm(x)
+        x = self._feedforward_intermediate_dense(x)  # (B, T, I)
+        x = self._feedforward_output_dense(x)  # (B, T, H)
+        x = self._dropout_layer(x, training=training)
         x = x + residual
         if not self.normalize_first:
-            x = apply_layer_norm(self._feedforward_layer_norm, x)
+            x = self._feedforward_layer_norm(x)
         if return_attention_scores:
             return x, scores
         return x

@@ -1,10 +1,7 @@
 """Argument checks shared by the Transformer-family models (not public)."""
 
-
-def check_positive_int(name, value):
-    """Raises `ValueError` unless `value` is an int ≥ 1 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}.")
+from refnn._validation import positive_int as check_positive_int
+from refnn._validation import rate
 
 
 def check_transformer_args(hidden_dim, num_heads, dropout, **sizes):
@@ -28,5 +25,4 @@ def check_transformer_args(hidden_dim, num_heads, dropout, **sizes):
             "hidden_dim must be divisible by num_heads, got "
             f"hidden_dim={hidden_dim} and num_heads={num_heads}."
         )
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+    rate("dropout", dropout)

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from refnn.kernels.transformer import apply_dense
 from refnn.layers import TokenAndPositionEmbedding, TransformerDecoderLayer
 from refnn.layers.masks import compute_causal_mask
-from refnn.layers.transformer_encoder_layer import apply_dense
 from refnn.models._checks import check_positive_int, check_transformer_args
 from refnn.models._heads import check_head_dtype, head_policy
 from refnn.models.base import ModelMixin

@@ -36,7 +36,8 @@ class ScaledDotProductAttentionTest(TestCase):
         mask[:, 2] = True
         out, w = scaled_dot_product_attention(self.q, self.k, self.v, mask)
         self.assertAllClose(out, np.repeat(self.v[:, :, 2:3], 4, axis=2))
-        self.assertAllEqual(w[..., 2], np.ones((2, 3, 4), "float32"))
+        # 1 within float32 rounding (some CPUs' softmax gives 1 - 6e-8).
+        self.assertAllClose(w[..., 2], np.ones((2, 3, 4), "float32"))
 
     def test_mask_matches_formula_and_zeroes_masked_weights(self):
         rng = np.random.default_rng(1)
@@ -89,5 +90,5 @@ class ScaledDotProductAttentionTest(TestCase):
         self.assertAllClose(w, [[e[0] / e.sum(), 0.0, e[1] / e.sum()]])
 
     def test_invalid_dropout_raises(self):
-        with pytest.raises(ValueError, match="dropout must be in"):
+        with pytest.raises(ValueError, match="dropout must be a number in"):
             scaled_dot_product_attention(self.q, self.k, self.v, dropout=1.5)

@@ -176,8 +176,12 @@ class GRUTest(TestCase):
                 GRU(3, dropout=rate)
             with pytest.raises(ValueError, match="recurrent_dropout"):
                 GRU(3, recurrent_dropout=rate)
-        with pytest.raises(ValueError, match="stateful"):
-            GRU(3, stateful=True)
+        with pytest.raises(TypeError, match="stateful must be a bool"):
+            GRU(3, stateful=1)
+        with pytest.raises(ValueError, match="use_cudnn=True"):
+            GRU(3, use_cudnn=True)
+        with pytest.raises(ValueError, match="implementation must be 1 or 2"):
+            GRU(3, implementation=3)
         with pytest.raises(ValueError, match="initial_state"):
             GRU(3)(np.ones((1, 2, 3)), initial_state=[np.zeros((1, 3))] * 2)
         with pytest.raises(TypeError, match="reset_after"):

@@ -167,7 +167,11 @@ class LSTMTest(TestCase):
                 LSTM(3, dropout=rate)
             with pytest.raises(ValueError, match="recurrent_dropout"):
                 LSTM(3, recurrent_dropout=rate)
-        with pytest.raises(ValueError, match="stateful"):
-            LSTM(3, stateful=True)
+        with pytest.raises(TypeError, match="stateful must be a bool"):
+            LSTM(3, stateful=1)
+        with pytest.raises(ValueError, match="use_cudnn=True"):
+            LSTM(3, use_cudnn=True)
+        with pytest.raises(ValueError, match="implementation must be 1 or 2"):
+            LSTM(3, implementation=3)
         with pytest.raises(ValueError, match="initial_state"):
             LSTM(3)(np.ones((1, 2, 3)), initial_state=[np.zeros((1, 3))])

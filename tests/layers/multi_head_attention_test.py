@@ -200,7 +200,7 @@ class MultiHeadAttentionTest(TestCase):
             MultiHeadAttention(0, 4)
         with pytest.raises(ValueError, match="key_dim must be a positive"):
             MultiHeadAttention(2, 2.5)
-        with pytest.raises(ValueError, match="dropout must be in"):
+        with pytest.raises(ValueError, match="dropout must be a number in"):
             MultiHeadAttention(2, 4, dropout=1.0)
         with pytest.raises(ValueError, match="fused_qkv=True needs"):
             MultiHeadAttention(2, 4, value_dim=3, fused_qkv=True)

@@ -164,8 +164,8 @@ class SimpleRNNTest(TestCase):
                 SimpleRNN(3, dropout=rate)
             with pytest.raises(ValueError, match="recurrent_dropout"):
                 SimpleRNN(3, recurrent_dropout=rate)
-        with pytest.raises(ValueError, match="stateful"):
-            SimpleRNN(3, stateful=True)
+        with pytest.raises(TypeError, match="stateful must be a bool"):
+            SimpleRNN(3, stateful=1)
         with pytest.raises(ValueError, match="initial_state"):
             SimpleRNN(3)(
                 np.ones((1, 2, 3)), initial_state=[np.zeros((1, 3))] * 2

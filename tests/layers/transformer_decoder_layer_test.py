@@ -179,5 +179,5 @@ class TransformerDecoderLayerTest(TestCase):
                 self_attention_cache=np.zeros((2, 2, 6, 2, 4), "float32"),
                 self_attention_cache_update_index=0,
             )
-        with pytest.raises(ValueError, match="dropout must be in"):
+        with pytest.raises(ValueError, match="dropout must be a number in"):
             TransformerDecoderLayer(16, 2, dropout=-0.1)

@@ -10,7 +10,7 @@ derivatives (TF's fused `SigmoidGrad` / `TanhGrad`) and one
 `dz_t @ recurrent_kernelᵀ` per step. The weight gradient is then a single
 matmul over all steps, `H_prevᵀ @ dZ` over `(T * B, units)`.
 
-The per-step derivatives are in each cell's `fused_step_grad`; they are
+The per-step derivatives are in `rnn_cells.py` (one kernel per cell); they are
 checked against autodiff through Keras's own layers in the tests.
 
 References:
@@ -19,6 +19,7 @@ References:
 """
 
 import os
+import weakref
 
 from keras import ops
 
@@ -140,17 +141,37 @@ def in_xla_context():
     """Whether the graph being traced will be compiled by XLA.
 
     `tf.function(jit_compile=True)` (Keras's `jit_compile=True`) traces
-    inside an XLA control-flow context, where `default_unroll` decides
-    differently.
+    inside an XLA context, where `default_unroll` decides differently.
+    TensorFlow has no public query for it; what is public is the graph a
+    loop builds: inside an XLA context `tf.while_loop` marks its op for
+    XLA's compile-time constants (`_xla_propagate_compile_time_consts`),
+    outside it marks it for lowering to the executor's switch/merge ops.
+    A throwaway loop (unused, so pruned from the graph) is asked once per
+    graph. Eagerly there is no XLA context. If a TensorFlow release
+    changed these marks, only the unrolling choice (speed) would change;
+    `tests/kernels/fused_rnn_test.py` checks both answers.
     """
     import tensorflow as tf
-    from tensorflow.python.ops import control_flow_util
 
+    if tf.executing_eagerly():
+        return False
     graph = tf.compat.v1.get_default_graph()
-    return control_flow_util.GraphOrParentsInXlaContext(graph)
+    if graph not in _XLA_CONTEXT:
+        with tf.name_scope("refnn_xla_probe"):
+            loop = tf.while_loop(lambda i: i < 1, lambda i: i + 1, [0])
+        op = loop.op if hasattr(loop, "op") else loop[0].op
+        while op.type not in ("While", "StatelessWhile") and op.inputs:
+            op = op.inputs[0].op
+        _XLA_CONTEXT[graph] = (
+            "_xla_propagate_compile_time_consts" in op.node_def.attr
+        )
+    return _XLA_CONTEXT[graph]
 
 
-def default_unroll(cell, steps, rows):
+_XLA_CONTEXT = weakref.WeakKeyDictionary()
+
+
+def default_unroll(kernel, steps, rows):
     """Whether `fused_recurrence(unroll=None)` writes the steps out.
 
     Outside XLA: for static sequences of up to `UNROLL_MAX_STEPS` steps
@@ -171,7 +192,7 @@ def default_unroll(cell, steps, rows):
     under 1 s).
 
     Args:
-        cell: the refnn cell.
+        kernel: the cell's kernel (`rnn_cells`).
         steps: static sequence length, or `None`.
         rows: static rows per batch slice, or `None`.
     """
@@ -179,23 +200,21 @@ def default_unroll(cell, steps, rows):
         return False
     if not in_xla_context():
         return True
-    min_rows = cell.xla_unroll_min_rows
+    min_rows = kernel.xla_unroll_min_rows
     return min_rows is not None and rows is not None and rows >= min_rows
 
 
 def fused_recurrence(
-    cell,
-    zx,
+    kernel,
+    x,
     mask,
     states,
-    params,
     rec_mask,
     unroll=None,
     chains=None,
     return_outputs=True,
-    project=None,
 ):
-    """Runs `cell` over `zx` with a custom gradient.
+    """Runs a cell's kernel over `x` with a custom gradient.
 
     The rows of a batch are independent recurrences. On CPU the per-step
     ops of one `(B, units)` recurrence are too small to keep more than one
@@ -206,12 +225,11 @@ def fused_recurrence(
     are still faster there.) Each row's arithmetic is unchanged.
 
     Args:
-        cell: a refnn cell with `fused_step`, `fused_step_grad` and
-            `fused_param_grads`.
-        zx: `(T, B, k * units)` projected inputs.
+        kernel: a cell's kernel from `rnn_cells.kernel_for`.
+        x: `(T, B, input_dim)` inputs; each batch slice is projected on
+            its own by the kernel's `fused_inputs()` projection.
         mask: `None` or float `(T, B, 1)` (1 = step used).
         states: tuple of initial states, each `(B, units)`.
-        params: tuple of recurrent weights (`None` entries allowed).
         rec_mask: `None` or `(B, units)` recurrent dropout mask.
         unroll: write the steps out in the graph instead of a
             `tf.while_loop` (needs a static `T`). `None`: see
@@ -220,10 +238,6 @@ def fused_recurrence(
         return_outputs: `False` when only the final states are used (a
             layer without `return_sequences`): the per-step outputs are
             then neither stacked nor given a gradient.
-        project: optional `x -> zx` input projection. When given, `zx` is
-            the `(T, B, input_dim)` input and each slice is projected on
-            its own (no `(T, B, k * units)` split and concatenation of the
-            projected inputs and their gradient).
 
     Returns:
         `(outputs, final_states)`: `(T, B, units)` masked-carry outputs
@@ -231,28 +245,34 @@ def fused_recurrence(
     """
     import tensorflow as tf
 
-    steps, batch = zx.shape[0], zx.shape[1]
+    project, params = kernel.fused_inputs()
+    steps, batch = x.shape[0], x.shape[1]
     if chains is None:
         chains = num_chains(batch)
     if unroll is None:
         rows = None if batch is None else batch // chains
-        unroll = default_unroll(cell, steps, rows)
+        unroll = default_unroll(kernel, steps, rows)
     if unroll and steps is None:
         raise ValueError(
             "unroll=True needs a static sequence length, got a sequence "
-            f"of shape {tuple(zx.shape)}."
+            f"of shape {tuple(x.shape)}."
         )
     # Read variables once, outside the custom-gradient function.
     params = tuple(None if p is None else tf.identity(p) for p in params)
     if chains == 1:
-        if project is not None:
-            zx = project(zx)
         return _recurrence(
-            cell, zx, mask, states, params, rec_mask, unroll, return_outputs
+            kernel,
+            project(x),
+            mask,
+            states,
+            params,
+            rec_mask,
+            unroll,
+            return_outputs,
         )
 
     if batch is None:
-        batch = tf.shape(zx)[1]
+        batch = tf.shape(x)[1]
     size = batch // chains
     sizes = [size] * (chains - 1) + [batch - size * (chains - 1)]
 
@@ -260,15 +280,15 @@ def fused_recurrence(
         return [None] * chains if x is None else tf.split(x, sizes, axis)
 
     per_chain = zip(
-        split(zx, 1),
+        split(x, 1),
         split(mask, 1),
         zip(*[split(s, 0) for s in states]),
         split(rec_mask, 0),
     )
     results = [
         _recurrence(
-            cell,
-            z if project is None else project(z),
+            kernel,
+            project(z),
             m,
             tuple(st),
             params,
@@ -290,7 +310,7 @@ def fused_recurrence(
 
 def _recurrence(
     cell, zx, mask, states, params, rec_mask, unroll, return_outputs
-):
+):  # `cell`: the cell's kernel
     """`fused_recurrence` for one chain."""
     import tensorflow as tf
 
