@@ -281,13 +281,11 @@ def _callbacks(args, batches, num_features):
     # A NaN loss ends the run at once instead of after every epoch.
     callbacks = [batches.callback(), keras.callbacks.TerminateOnNaN()]
     if args.checkpoint_dir is not None:
-        # Saved at every epoch end; a killed run resumes at the epoch it was
-        # in, and EpochBatches replays that epoch's batches exactly.
-        callbacks.append(
-            keras.callbacks.BackupAndRestore(
-                str(args.checkpoint_dir), double_checkpoint=True
-            )
-        )
+        # Saved atomically at every epoch end; a killed run resumes at the
+        # epoch it was in, and EpochBatches replays that epoch's batches.
+        from refnn.training.epoch_backup import EpochBackup
+
+        callbacks.append(EpochBackup(args.checkpoint_dir))
     if args.logdir is not None:
         import tensorflow as tf
 
@@ -322,6 +320,14 @@ def _cmd_train(args):
     batches = EpochBatches(*train, batch_size=args.batch_size, seed=args.seed)
     val_batches = EpochBatches(*val, batch_size=args.batch_size, shuffle=False)
     model(train[0][:1])  # built, so a checkpoint can be restored into it
+    initial_epoch = 0
+    if args.checkpoint_dir is not None:
+        from refnn.training.epoch_backup import EpochBackup
+
+        try:
+            initial_epoch = EpochBackup(args.checkpoint_dir).restore(model)
+        except ValueError as e:
+            raise CLIError(str(e)) from None
     name = source.get("dataset") or source["file"]
     print(
         f"training {args.model} on {name}: {len(train[1])} train / "
@@ -333,6 +339,7 @@ def _cmd_train(args):
         batches,
         validation_data=val_batches,
         epochs=args.epochs,
+        initial_epoch=initial_epoch,
         callbacks=_callbacks(args, batches, x.shape[1]),
         shuffle=False,  # EpochBatches orders every epoch from (seed, epoch)
         verbose=1 if sys.stdout.isatty() else 2,

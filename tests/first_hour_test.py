@@ -28,6 +28,7 @@ from refnn.cli import main
 from refnn.data import make_dataset
 from refnn.export import check_finite_weights, export_savedmodel
 from refnn.saving import AtomicSaveMixin, load_model, save_model
+from refnn.training.epoch_backup import EpochBackup
 
 HERE = "first hour"  # the rows checked in this file
 PREDICT = "refnn predict (tests/cli_test.py, serving)"
@@ -471,7 +472,7 @@ def test_w3_killed_run_resumes_to_the_same_weights(tmp_path):
     whole = _console(*argv("whole"), timeout=600)
     assert whole.returncode == 0, whole.stderr[-2000:]
     script = Path(sys.executable).parent / "refnn"
-    meta = tmp_path / "ckpt_broken" / "training_metadata.json"
+    backups = EpochBackup(tmp_path / "ckpt_broken").backups
     proc = subprocess.Popen(
         [str(script), *map(str, argv("broken"))],
         stdout=subprocess.PIPE,
@@ -480,9 +481,7 @@ def test_w3_killed_run_resumes_to_the_same_weights(tmp_path):
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
-            if meta.exists() and json.loads(meta.read_text() or "{}").get(
-                "epoch"
-            ):
+            if backups():
                 break
             time.sleep(0.05)
         # Kill just after a backup completed: mid-epoch, a whole epoch away
@@ -496,7 +495,7 @@ def test_w3_killed_run_resumes_to_the_same_weights(tmp_path):
             proc.kill()
             proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    done = json.loads(meta.read_text())["epoch"]
+    done = max(backups())
     assert 1 <= done < 3
     assert not (tmp_path / "sm" / "broken").exists()
     resumed = _console(*argv("broken"), timeout=600)

@@ -4,7 +4,7 @@
 the process: a run resumed from a checkpoint at epoch k would replay the
 order of epoch 0. `EpochBatches` draws epoch e's order from
 ``numpy.random.default_rng([seed, e])``, so an interrupted run that resumes
-at epoch k (``keras.callbacks.BackupAndRestore``) sees exactly the batches
+at epoch k (``refnn.training.EpochBackup``) sees exactly the batches
 of an uninterrupted one and ends with identical weights.
 """
 

@@ -7,7 +7,8 @@ schedules (`InverseSqrtDecay`, `StepDecay`, `ExponentialDecay`,
 initializers (`GlorotUniform`, `GlorotNormal`, `HeUniform`, `HeNormal`),
 `GradientNormLogger` and clipping helpers, `EarlyStopping`,
 `random_restarts`, transfer learning (`freeze`, `unfreeze`,
-`FreezeSchedule`) and fault tolerance (`check_finite`, `set_seed`).
+`FreezeSchedule`) and fault tolerance (`check_finite`, `set_seed`,
+`EpochBackup`).
 """
 
 from refnn.training.check_finite import check_finite  # noqa: F401
@@ -18,6 +19,7 @@ from refnn.training.clipping import (  # noqa: F401
     global_norm,
 )
 from refnn.training.early_stopping import EarlyStopping  # noqa: F401
+from refnn.training.epoch_backup import EpochBackup  # noqa: F401
 from refnn.training.freeze import freeze, unfreeze  # noqa: F401
 from refnn.training.freeze_schedule import FreezeSchedule  # noqa: F401
 from refnn.training.gradient_descent_dataset import (  # noqa: F401
