@@ -252,6 +252,33 @@ def check_s4(tmp_path, capsys, export):
     rc, out, err = _cli(["train", "mlp", "--data", tmp_path / "d.csv"], capsys)
     assert rc == 2 and "labels must be integers 0..k-1" in err
     assert "got -1.0 at index 2" in err and "training" not in out
+    # fit on NumPy arrays: the classifiers check their labels themselves.
+    from refnn.models import MLP, LogisticRegression, Perceptron
+
+    x = np.ones((4, 2), "float32")
+    cases = [
+        (
+            MLP(
+                [3, 2],
+                output_activation="softmax",
+                loss="sparse_categorical_crossentropy",
+            ),
+            [0, 1, -1, 1],
+            r"y must hold class ids, integers in \[0, 2\); got -1 at index 2",
+        ),
+        (
+            LogisticRegression(num_classes=3),
+            [0, 3, 1, 1],
+            r"class ids in \[0, 3\), got the values \[0, 1, 3\]",
+        ),
+        (Perceptron(), [0.0, 1.0, 0.5, 1.0], r"0 or 1, got .*0\.5"),
+    ]
+    for model, y, message in cases:
+        model.compile() if isinstance(model, Perceptron) else model.compile(
+            "sgd"
+        )
+        with pytest.raises(ValueError, match=message):
+            model.fit(x, np.array(y), verbose=0)
 
 
 def check_u4(tmp_path, capsys, export):

@@ -14,7 +14,7 @@ from refnn.models._explicit import (
     resolve_loss,
 )
 from refnn.models._heads import check_head_dtype, head_policy
-from refnn.models.base import ModelMixin
+from refnn.models.base import ModelMixin, check_labels
 
 _REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight")
 # Activations with a fused Keras kernel computing the same formula (the
@@ -616,6 +616,14 @@ class MLP(ModelMixin, ExplicitTrainingMixin, keras.Model):
                 label = ops.squeeze(label, axis=-1)
             return {"probabilities": y_hat, "label": label}
         return {"outputs": y_hat}
+
+    def _check_fit_labels(self, y, name):
+        """Class ids in [0, K) for sparse cross-entropy; [0, 1] targets for
+        the cross-entropies on probabilities; anything for MSE/SSE."""
+        if y is None or self._loss_kind in ("mse", "sse"):
+            return
+        sparse = self._loss_kind == "sparse_categorical_crossentropy"
+        check_labels(y, name, self.units[-1] if sparse else None)
 
     def get_config(self):
         return {
