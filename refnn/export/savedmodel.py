@@ -179,8 +179,15 @@ def default_signatures(model):
                 x.name: ((None,) + tuple(x.shape[1:]), x.dtype) for x in inputs
             }
     else:
-        shapes = getattr(model, "_build_shapes_dict", None) or {}
-        if len(shapes) == 1:
+        # Layer.get_build_config: {"input_shape": ...} for one input, or
+        # {"shapes_dict": {...}}; None for a layer built without a shape.
+        build = model.get_build_config() or {}
+        shapes = build.get("shapes_dict") or (
+            {"input_shape": build["input_shape"]}
+            if "input_shape" in build
+            else {}
+        )
+        if len(shapes) == 1 and list(shapes.values())[0] is not None:
             (shape,) = shapes.values()
             dtype = getattr(model, "input_dtype", None) or "float32"
             specs = {"features": ((None,) + tuple(shape[1:]), dtype)}
