@@ -395,7 +395,7 @@ class BaseRNN(keras.layers.Layer):
     def reset_state(self):
         """Zeroes the states of a stateful layer."""
         for v in self.states or ():
-            v.assign(ops.zeros_like(v))
+            v.assign(ops.zeros(v.shape, v.dtype))
 
     def reset_states(self):
         """Alias of `reset_state` (Keras's name for it)."""
