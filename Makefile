@@ -10,6 +10,10 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: setup run test test-reference lint format bench clean
 
+# `make test` runs pytest on this many processes (pytest-xdist; each test
+# file stays on one process). TEST_WORKERS=0 runs everything in one.
+TEST_WORKERS ?= 2
+
 # Model tests and the layers' Keras-compatibility tests also run under
 # KERAS_BACKEND=jax by `make test`. Deselected there: one test whose Keras
 # twin (keras.layers.MultiHeadAttention with value_dim != key_dim) fails
@@ -38,12 +42,12 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 	# Training at scale: the model tests that train, save and reload every
 	# model, and the layers' compatibility tests, run again under the JAX
 	# backend (TensorFlow-only ones skip).
-	KERAS_BACKEND=jax $(PY) -m pytest -m "not large" $(JAX_TESTS) \
-		$(JAX_DESELECT)
+	KERAS_BACKEND=jax $(PY) -m pytest -n $(TEST_WORKERS) -m "not large" \
+		$(JAX_TESTS) $(JAX_DESELECT)
 	# Docstring examples: layers, kernels and the fast-path switch.
 	$(PY) -m pytest -q --doctest-modules refnn/layers refnn/kernels \
 		refnn/config.py refnn/_validation.py
