@@ -131,3 +131,22 @@ def check_saving(test, layer, x, combine):
     model.export(export, format="tf_saved_model", verbose=False)
     reloaded = tf.saved_model.load(export)
     test.assertAllClose(reloaded.serve(tf.constant(x)).numpy(), want)
+
+
+def gradients(loss, variables):
+    """d loss() / d variables as NumPy arrays, under TensorFlow or JAX."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def stateless_loss(values):
+            with keras.StatelessScope(
+                state_mapping=list(zip(variables, values))
+            ):
+                return loss()
+
+        grads = jax.grad(stateless_loss)([v.value for v in variables])
+    else:
+        with tf.GradientTape() as tape:
+            value = loss()
+        grads = tape.gradient(value, variables)
+    return [keras.ops.convert_to_numpy(g) for g in grads]
