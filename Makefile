@@ -23,7 +23,10 @@ JAX_TESTS := tests/models/every_model_test.py \
 	tests/layers/compat_gru_test.py tests/layers/compat_simple_rnn_test.py \
 	tests/layers/compat_multi_head_attention_test.py \
 	tests/layers/compat_transformer_encoder_test.py \
-	tests/layers/compat_transformer_decoder_test.py
+	tests/layers/compat_transformer_decoder_test.py \
+	tests/layers/compat_sine_positional_encoding_test.py \
+	tests/layers/compat_position_embedding_test.py \
+	tests/layers/compat_token_and_position_embedding_test.py
 JAX_DESELECT := --deselect tests/layers/compat_multi_head_attention_test.py::MultiHeadAttentionCompatTest::test_constructor_surface_equals_keras
 
 $(STAMP): pyproject.toml

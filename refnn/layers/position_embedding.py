@@ -1,9 +1,28 @@
 """Learned position embedding with a fixed context window."""
 
+import numbers
+
 import keras
 from keras import ops
 
 from refnn._validation import positive_int
+
+
+def size(name, value):
+    """`int(value)` for a positive int (NumPy ints included), else
+    `ValueError` naming `name`."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
+    return positive_int(name, value)
+
+
+def check_rank(inputs, name):
+    """Raise unless `inputs` ends in `(sequence_length, hidden_dim)`."""
+    if len(inputs.shape) < 2:
+        raise ValueError(
+            f"{name}: inputs must have shape (..., sequence_length, "
+            f"hidden_dim), rank 2 or more, got shape {tuple(inputs.shape)}."
+        )
 
 
 def check_context_window(length, start_index, sequence_length, name):
@@ -27,6 +46,11 @@ class PositionEmbedding(keras.layers.Layer):
     positions the model can handle at once; a longer input raises
     `ValueError` naming both lengths (when the length is known statically).
 
+    A drop-in for `keras_hub.layers.PositionEmbedding` (same arguments, same
+    call, same weights). Additions: the input's Keras mask is passed
+    through, and an input longer than the window or float `positions`
+    raise a `ValueError` naming them.
+
     Args:
         sequence_length: int, the context window (number of positions).
         initializer: initializer of the `(sequence_length, hidden_dim)`
@@ -34,10 +58,12 @@ class PositionEmbedding(keras.layers.Layer):
         **kwargs: base layer keyword arguments.
 
     Call arguments:
-        inputs: `(batch_size, sequence_length, hidden_dim)`; only its shape
+        inputs: `(batch_size, sequence_length, hidden_dim)` (or any rank
+            >= 2 ending in `(sequence_length, hidden_dim)`); only its shape
             is used.
         start_index: int or int tensor, first position (cached decoding).
-        positions: optional `(T,)` or `(batch_size, T)` positions to gather.
+        positions: optional int `(T,)` or `(batch_size, T)` positions to
+            gather; when given, `start_index` is ignored.
 
     Returns:
         The position embeddings broadcast to the shape of `inputs`.
@@ -55,7 +81,7 @@ class PositionEmbedding(keras.layers.Layer):
     """
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
-        positive_int("sequence_length", sequence_length)
+        sequence_length = size("sequence_length", sequence_length)
         super().__init__(**kwargs)
         self.sequence_length = sequence_length
         self.initializer = keras.initializers.get(initializer)
@@ -69,11 +95,17 @@ class PositionEmbedding(keras.layers.Layer):
         )
 
     def call(self, inputs, start_index=0, positions=None):
+        check_rank(inputs, self.name)
         shape = ops.shape(inputs)
         embeddings = ops.convert_to_tensor(self.position_embeddings)
         if positions is not None:
-            if len(positions.shape) == 1:
-                positions = ops.expand_dims(positions, 0)  # (1, T)
+            positions = ops.convert_to_tensor(positions)
+            if "int" not in keras.backend.standardize_dtype(positions.dtype):
+                raise ValueError(
+                    f"{self.name}: positions must be integers, got dtype "
+                    f"{positions.dtype}."
+                )
+            # (T, H) or (B, T, H)
             result = ops.take(embeddings, positions, axis=0)
         else:
             check_context_window(

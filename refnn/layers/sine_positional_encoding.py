@@ -1,7 +1,11 @@
 """Fixed sinusoidal positional encoding (Vaswani et al., interleaved)."""
 
+import numbers
+
 import keras
 from keras import ops
+
+from refnn.layers.position_embedding import check_rank
 
 _LAYOUTS = ("interleaved", "concatenated")
 
@@ -25,19 +29,27 @@ class SinePositionalEncoding(keras.layers.Layer):
     (equivalent for a model, since the next projection can absorb it), but
     not the paper's (nor keras_hub's) layout.
 
+    A drop-in for `keras_hub.layers.SinePositionEncoding` (same arguments,
+    same call, same numbers). Two additions: the input's Keras mask is
+    passed through, and the angles are computed in at least float32 (then
+    cast to the compute dtype), so under a mixed-precision policy positions
+    past 2048 stay exact.
+
     Args:
-        max_wavelength: float, the base of the geometric progression
-            (10000 in the paper).
+        max_wavelength: positive number, the base of the geometric
+            progression (10000 in the paper).
         layout: `"interleaved"` (default, the paper) or `"concatenated"`.
         **kwargs: base layer keyword arguments.
 
     Call arguments:
-        inputs: `(batch_size, sequence_length, hidden_dim)`; only its shape
+        inputs: `(batch_size, sequence_length, hidden_dim)` (or any rank
+            >= 2 ending in `(sequence_length, hidden_dim)`); only its shape
             is used.
         start_index: int or int tensor, position of the first element (for
             cached decoding).
         positions: optional `(sequence_length,)` or
-            `(batch_size, sequence_length)` custom positions.
+            `(batch_size, sequence_length)` custom positions (int or float);
+            when given, `start_index` is ignored.
 
     Returns:
         The encoding broadcast to the shape of `inputs`.
@@ -56,42 +68,52 @@ class SinePositionalEncoding(keras.layers.Layer):
     """
 
     def __init__(self, max_wavelength=10000, layout="interleaved", **kwargs):
-        if not isinstance(max_wavelength, (int, float)) or max_wavelength <= 1:
+        if (
+            isinstance(max_wavelength, bool)
+            or not isinstance(max_wavelength, numbers.Real)
+            or not max_wavelength > 0
+        ):
             raise ValueError(
-                f"max_wavelength must be a number > 1, got {max_wavelength}."
+                f"max_wavelength must be a positive number, got "
+                f"{max_wavelength!r}."
             )
         if layout not in _LAYOUTS:
             raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout}.")
         super().__init__(**kwargs)
-        self.max_wavelength = max_wavelength
+        # A plain Python number, so the config stays JSON.
+        if isinstance(max_wavelength, numbers.Integral):
+            self.max_wavelength = int(max_wavelength)
+        else:
+            self.max_wavelength = float(max_wavelength)
         self.layout = layout
         self.supports_masking = True
         self.built = True
 
     def call(self, inputs, start_index=0, positions=None):
+        check_rank(inputs, self.name)
         shape = ops.shape(inputs)
-        length, d = shape[-2], inputs.shape[-1]
-        dtype = self.compute_dtype
+        length, d = shape[-2], shape[-1]
+        # Angles in float32 at least (float16 is not exact past position
+        # 2048), cast to the compute dtype at the end.
+        dtype = keras.backend.result_type(self.compute_dtype, "float32")
         if positions is None:
             positions = ops.arange(length, dtype="int32") + ops.cast(
                 start_index, "int32"
             )
-        positions = ops.cast(positions, dtype)
-        if len(positions.shape) == 1:
-            positions = ops.expand_dims(positions, 0)  # (1, T)
+        positions = ops.cast(positions, dtype)  # (T,) or (B, T)
         if self.layout == "interleaved":
             pair = ops.arange(d, dtype="int32") // 2  # i for features 2i, 2i+1
         else:
             pair = ops.arange(d, dtype="int32") % ((d + 1) // 2)
         exponent = ops.cast(2 * pair, dtype) / ops.cast(d, dtype)
         inv_freq = ops.power(ops.cast(self.max_wavelength, dtype), -exponent)
-        angles = positions[..., None] * inv_freq  # (B or 1, T, d)
+        angles = positions[..., None] * inv_freq  # (T, d) or (B, T, d)
         if self.layout == "interleaved":
             use_sin = ops.arange(d) % 2 == 0
         else:
             use_sin = ops.arange(d) < (d + 1) // 2
         encoding = ops.where(use_sin, ops.sin(angles), ops.cos(angles))
-        return ops.broadcast_to(encoding, shape)
+        return ops.broadcast_to(ops.cast(encoding, self.compute_dtype), shape)
 
     def compute_mask(self, inputs, mask=None):
         return mask
