@@ -59,6 +59,7 @@ class GPT(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = GPT(vocabulary_size=20, max_length=16, num_layers=1,
     ...             hidden_dim=8, num_heads=2)
     >>> model(np.zeros((2, 5), "int32")).shape

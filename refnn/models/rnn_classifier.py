@@ -77,9 +77,13 @@ class RNNClassifier(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = RNNClassifier(vocabulary_size=20, num_classes=2, units=8)
-    >>> model(np.array([[5, 6, 7, 0]])).shape
+    >>> probabilities = model(np.array([[5, 6, 7, 0]]))
+    >>> probabilities.shape
     TensorShape([1, 2])
+    >>> round(float(np.sum(probabilities)), 5)  # a softmax over the classes
+    1.0
 
     References:
         seed 002, "How RNNs Work", "Standard RNN" (only the final output

@@ -72,6 +72,7 @@ class Transformer(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = Transformer(30, 16, encoder_max_length=20,
     ...                     decoder_max_length=12, hidden_dim=32)
     >>> model.greedy_decode(np.full((2, 20), 7, "int32")).shape
