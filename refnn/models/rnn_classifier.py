@@ -28,6 +28,24 @@ def make_rnn(cell_type, units, **kwargs):
 
 
 def check_positive_int(name, value):
+    """Returns `value` after checking it is a positive int (not a bool).
+
+    Args:
+        name: the argument's name, quoted in the error.
+        value: what the caller passed.
+
+    Raises:
+        ValueError: ``"{name} must be a positive integer, got {value}."``
+
+    Example:
+
+    >>> check_positive_int("units", 8)
+    8
+    >>> check_positive_int("units", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: units must be a positive integer, got 0.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value}.")
     return value

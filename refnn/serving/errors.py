@@ -76,6 +76,16 @@ class ServingError(Exception):
 
 
 def invalid(message):
+    """A `ServingError` with code ``INVALID_ARGUMENT`` (HTTP 400).
+
+    Example:
+
+    >>> error = invalid("signature_name must be a string")
+    >>> error.code, error.http_status
+    ('INVALID_ARGUMENT', 400)
+    >>> print(error.to_json())
+    {"error": "signature_name must be a string"}
+    """
     return ServingError("INVALID_ARGUMENT", message)
 
 

@@ -177,6 +177,33 @@ def versions_on_disk(base_path):
 
 
 def aspired_versions(config, on_disk):
+    """The versions of `on_disk` that `config.policy` asks to serve.
+
+    TF Serving's version policy: ``("latest", n)`` keeps the ``n`` highest,
+    ``("all",)`` keeps every one, ``("specific", {v, ...})`` keeps those
+    listed that exist.
+
+    Args:
+        config: a `ModelConfig`.
+        on_disk: the sorted version numbers found (`versions_on_disk`).
+
+    Returns:
+        A sorted list of version numbers.
+
+    Example:
+
+    >>> from pathlib import Path
+    >>> on_disk = [1, 2, 5]
+    >>> aspired_versions(ModelConfig("m", Path("m")), on_disk)
+    [5]
+    >>> aspired_versions(ModelConfig("m", Path("m"), ("latest", 2)), on_disk)
+    [2, 5]
+    >>> aspired_versions(ModelConfig("m", Path("m"), ("all",)), on_disk)
+    [1, 2, 5]
+    >>> aspired_versions(
+    ...     ModelConfig("m", Path("m"), ("specific", {1, 3})), on_disk)
+    [1]
+    """
     kind = config.policy[0]
     if kind == "all":
         return list(on_disk)
