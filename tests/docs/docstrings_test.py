@@ -1,8 +1,9 @@
-"""The docstrings the API pages are made of: present, and their examples run.
+"""The docstrings the API pages are made of: present, and with examples.
 
-Covers the modules `refnn.activations`, `refnn.losses`, `refnn.text`,
-`refnn.training` and `refnn.data`: every public class and function has a
-docstring, and every `>>>` example in them runs as a doctest.
+Every public class and function of the modules below (the package and each
+of its public submodules) has a docstring, and the modules that users call
+directly carry at least a few `>>>` examples. The examples themselves run
+once, in `make test`'s ``pytest --doctest-modules refnn`` step, not here.
 """
 
 import doctest
@@ -19,36 +20,62 @@ MODULES = (
     "refnn.text",
     "refnn.training",
     "refnn.data",
+    "refnn.models",
+    "refnn.export",
+    "refnn.saving",
+    "refnn.distribute",
+    "refnn.serving",
+    "refnn.testing",
+    "refnn.tutorials",
 )
+
+# The fewest `>>>` examples each module (with its submodules) must carry.
+MIN_EXAMPLES = {
+    "refnn.activations": 4,
+    "refnn.losses": 4,
+    "refnn.text": 4,
+    "refnn.training": 4,
+    "refnn.data": 4,
+    "refnn.models": 12,
+    "refnn.export": 4,
+    "refnn.saving": 2,
+    "refnn.distribute": 3,
+    "refnn.serving": 4,
+}
 
 
 def _with_submodules(name):
     module = importlib.import_module(name)
     found = [module]
     for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
-        found.append(importlib.import_module(f"{name}.{info.name}"))
+        if not info.name.startswith("_"):
+            found.append(importlib.import_module(f"{name}.{info.name}"))
     return found
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_every_public_symbol_has_a_docstring(name):
-    module = importlib.import_module(name)
-    symbols = site_build.public_symbols(module)
-    assert symbols, f"{name} has no public symbols"
-    missing = [
-        s for s in symbols if not (inspect.getdoc(getattr(module, s)) or "")
-    ]
+    checked, missing = [], []
+    for module in _with_submodules(name):
+        for symbol in site_build.public_symbols(module):
+            obj = getattr(module, symbol)
+            checked.append(symbol)
+            if not (inspect.getdoc(obj) or "").strip():
+                missing.append(f"{module.__name__}.{symbol}")
+    assert checked, f"{name} has no public symbols"
     assert missing == [], f"{name}: no docstring for {missing}"
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples_run(name):
-    runner = doctest.DocTestRunner(
-        optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+@pytest.mark.parametrize("name", sorted(MIN_EXAMPLES))
+def test_modules_carry_examples(name):
+    finder = doctest.DocTestFinder()
+    examples = {
+        test.name: len(test.examples)
+        for module in _with_submodules(name)
+        for test in finder.find(module)
+        if test.examples
+    }
+    total = sum(examples.values())
+    assert total >= MIN_EXAMPLES[name], (
+        f"{name}: only {total} examples ({examples})"
     )
-    report = []
-    for module in _with_submodules(name):
-        for test in doctest.DocTestFinder().find(module):
-            runner.run(test, out=report.append)
-    assert runner.failures == 0, "".join(report)
-    assert runner.tries >= 4, f"{name}: only {runner.tries} examples"
