@@ -166,7 +166,21 @@ def _fingerprint(path):
 
 
 def versions_on_disk(base_path):
-    """Integer version folders under `base_path`, sorted."""
+    """Integer version folders under `base_path`, sorted.
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> base = Path(tempfile.mkdtemp())
+    >>> for name in ("1", "10", "2", "tmp"):
+    ...     (base / name).mkdir()
+    >>> versions_on_disk(base)  # numerically sorted, "tmp" is not one
+    [1, 2, 10]
+    >>> versions_on_disk(base / "missing")
+    []
+    >>> shutil.rmtree(base)
+    """
     try:
         entries = list(os.scandir(base_path))
     except OSError:
