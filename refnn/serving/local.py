@@ -116,7 +116,18 @@ def read_arrays(path, specs):
 
 
 def read_json(path):
-    """The decoded JSON request in `path` (a list of rows -> instances)."""
+    """The decoded JSON request in `path` (a list of rows -> instances).
+
+    Example:
+
+    >>> import os, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json",
+    ...                                  delete=False) as f:
+    ...     _ = f.write("[[1, 2], [3, 4]]")
+    >>> read_json(f.name)
+    {'instances': [[1, 2], [3, 4]]}
+    >>> os.remove(f.name)
+    """
     path = _check_file(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
@@ -134,8 +145,31 @@ def predict(export_path, input_path, endpoint=None):
         endpoint: the signature; default: the JSON's ``signature_name`` or
             ``serving_default``.
 
+    Returns:
+        ``{"predictions": ...}`` for rows (a JSON list, ``"instances"`` or
+        an ``.npy`` file), ``{"outputs": ...}`` for columns.
+
     Raises:
         ValueError: with one line saying what is wrong.
+
+    Example:
+
+    A `Dense(1)` with all-ones kernel and zero bias answers the sum of each
+    row, as ``refnn serve`` would over HTTP:
+
+    >>> import json, shutil, tempfile
+    >>> from pathlib import Path
+    >>> import keras
+    >>> from refnn.export import export_savedmodel
+    >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((3,)), dense])
+    >>> base_dir = Path(tempfile.mkdtemp())
+    >>> _ = export_savedmodel(model, "sum", base_dir=base_dir)
+    >>> request = base_dir / "request.json"
+    >>> _ = request.write_text(json.dumps([[1, 2, 3], [0.5, 0, 0]]))
+    >>> predict(base_dir / "sum", request)
+    {'predictions': [[6.0], [0.5]]}
+    >>> shutil.rmtree(base_dir)
     """
     from refnn.serving.service import check_inputs
 
