@@ -6,6 +6,7 @@ directly carry at least a few `>>>` examples. The examples themselves run
 once, in `make test`'s ``pytest --doctest-modules refnn`` step, not here.
 """
 
+import dataclasses
 import doctest
 import importlib
 import inspect
@@ -27,21 +28,33 @@ MODULES = (
     "refnn.serving",
     "refnn.testing",
     "refnn.tutorials",
+    "refnn.cli",
 )
 
-# The fewest `>>>` examples each module (with its submodules) must carry.
+# The fewest docstrings with `>>>` examples each module (with its public
+# submodules) must carry: the count when this check was written, so an
+# example removed by mistake fails here.
 MIN_EXAMPLES = {
-    "refnn.activations": 4,
-    "refnn.losses": 4,
-    "refnn.text": 4,
-    "refnn.training": 4,
-    "refnn.data": 4,
-    "refnn.models": 12,
-    "refnn.export": 4,
-    "refnn.saving": 2,
-    "refnn.distribute": 3,
-    "refnn.serving": 4,
+    "refnn.activations": 10,
+    "refnn.losses": 6,
+    "refnn.text": 10,
+    "refnn.training": 11,
+    "refnn.data": 5,
+    "refnn.models": 13,
+    "refnn.export": 13,
+    "refnn.saving": 4,
+    "refnn.distribute": 9,
+    "refnn.serving": 14,
+    "refnn.tutorials": 4,
 }
+
+
+def _docstring(obj):
+    """`obj`'s own docstring ('' for the one a dataclass writes itself)."""
+    doc = (inspect.getdoc(obj) or "").strip()
+    if dataclasses.is_dataclass(obj) and doc.startswith(f"{obj.__name__}("):
+        return ""
+    return doc
 
 
 def _with_submodules(name):
@@ -58,9 +71,8 @@ def test_every_public_symbol_has_a_docstring(name):
     checked, missing = [], []
     for module in _with_submodules(name):
         for symbol in site_build.public_symbols(module):
-            obj = getattr(module, symbol)
             checked.append(symbol)
-            if not (inspect.getdoc(obj) or "").strip():
+            if not _docstring(getattr(module, symbol)):
                 missing.append(f"{module.__name__}.{symbol}")
     assert checked, f"{name} has no public symbols"
     assert missing == [], f"{name}: no docstring for {missing}"
@@ -69,13 +81,15 @@ def test_every_public_symbol_has_a_docstring(name):
 @pytest.mark.parametrize("name", sorted(MIN_EXAMPLES))
 def test_modules_carry_examples(name):
     finder = doctest.DocTestFinder()
-    examples = {
-        test.name: len(test.examples)
-        for module in _with_submodules(name)
-        for test in finder.find(module)
-        if test.examples
-    }
-    total = sum(examples.values())
-    assert total >= MIN_EXAMPLES[name], (
-        f"{name}: only {total} examples ({examples})"
+    with_examples = sorted(
+        {
+            test.name
+            for module in _with_submodules(name)
+            for test in finder.find(module)
+            if test.examples
+        }
+    )
+    assert len(with_examples) >= MIN_EXAMPLES[name], (
+        f"{name}: only {len(with_examples)} docstrings with examples, "
+        f"expected at least {MIN_EXAMPLES[name]}: {with_examples}"
     )
