@@ -233,6 +233,26 @@ class ModelManager:
         configs: a list of `ModelConfig`.
         on_change: called with no arguments after each load/unload
             (e.g. to refresh metrics); optional.
+
+    Example:
+
+    A version folder without a SavedModel is reported, not served (see
+    `refnn.serving.service.ModelService` for a model that loads):
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> base = Path(tempfile.mkdtemp())
+    >>> (base / "mlp" / "1").mkdir(parents=True)
+    >>> manager = ModelManager([ModelConfig("mlp", base / "mlp")])
+    >>> manager.poll()
+    >>> [(v, state, code) for v, state, code, _ in manager.status("mlp")]
+    [(1, 'END', 'NOT_FOUND')]
+    >>> try:
+    ...     manager.get("mlp")
+    ... except ServingError as error:
+    ...     print(error.code, error.message)
+    NOT_FOUND Servable not found for request: Latest(mlp)
+    >>> shutil.rmtree(base)
     """
 
     def __init__(self, configs, on_change=None):
