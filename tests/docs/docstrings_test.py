@@ -37,14 +37,14 @@ MODULES = (
 MIN_EXAMPLES = {
     "refnn.activations": 10,
     "refnn.losses": 6,
-    "refnn.text": 10,
+    "refnn.text": 11,
     "refnn.training": 11,
     "refnn.data": 5,
     "refnn.models": 13,
     "refnn.export": 13,
     "refnn.saving": 4,
     "refnn.distribute": 9,
-    "refnn.serving": 14,
+    "refnn.serving": 19,
     "refnn.tutorials": 4,
 }
 
