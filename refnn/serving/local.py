@@ -82,7 +82,34 @@ def _check_file(path):
 def read_arrays(path, specs):
     """``(inputs, row_form)`` from an ``.npy`` (one input, rows) or
     ``.npz`` (named inputs, columns) file, cast to the signature's dtypes
-    when that loses nothing."""
+    when that loses nothing.
+
+    Args:
+        path: the ``.npy`` or ``.npz`` file.
+        specs: the signature's ``{input_name: InputSpec}``.
+
+    Raises:
+        ValueError: an unreadable file, an unknown input name, or an array
+            the input's dtype cannot hold.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from refnn.serving.contract import InputSpec
+    >>> specs = {"token_ids": InputSpec("int32", (None, None))}
+    >>> path = os.path.join(tempfile.mkdtemp(), "ids.npy")
+    >>> np.save(path, np.array([[5, 6, 7]], "int64"))
+    >>> inputs, row_form = read_arrays(path, specs)  # .npy: one input, rows
+    >>> inputs["token_ids"].dtype, row_form
+    (dtype('int32'), True)
+    >>> np.save(path, np.array([[0.5, 1.0]]))
+    >>> read_arrays(path, specs)
+    Traceback (most recent call last):
+    ...
+    ValueError: input 'token_ids' takes integers (int32), got dtype float64.
+    >>> os.remove(path); os.rmdir(os.path.dirname(path))
+    """
     path = _check_file(path)
     suffix = path.suffix.lower()
     try:

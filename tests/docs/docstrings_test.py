@@ -44,7 +44,7 @@ MIN_EXAMPLES = {
     "refnn.export": 13,
     "refnn.saving": 4,
     "refnn.distribute": 9,
-    "refnn.serving": 19,
+    "refnn.serving": 20,
     "refnn.tutorials": 4,
 }
 
