@@ -675,6 +675,7 @@ def _savedmodels_argument(parser):
 
 
 def build_parser():
+    """The `argparse` parser of the ``refnn`` command and its subcommands."""
     parser = argparse.ArgumentParser(
         prog="refnn",
         description="Classic neural networks from the seed formulas.",

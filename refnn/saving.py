@@ -58,10 +58,19 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
     Example:
 
-    ```python
-    path = save_model(model, "mlp.keras")
-    restored = load_model(path)
-    ```
+    >>> import os, shutil, tempfile
+    >>> from refnn.models import MLP
+    >>> model = MLP([3, 1])
+    >>> model.build((None, 2))
+    >>> folder = tempfile.mkdtemp()
+    >>> path = save_model(model, os.path.join(folder, "mlp.keras"))
+    >>> path.name, sorted(os.listdir(folder))  # no partial file left behind
+    ('mlp.keras', ['mlp.keras'])
+    >>> save_model(model, path, overwrite=False)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: '...mlp.keras' exists; pass overwrite=True to replace it.
+    >>> shutil.rmtree(folder)
     """
     path = _check_path(filepath)
     if path.exists() and not overwrite:
@@ -86,6 +95,18 @@ class AtomicSaveMixin:
     Put it before `keras.Model` in the bases:
     ``class MLP(AtomicSaveMixin, keras.Model)``. Other formats (``zipped=
     False``, remote paths) go to Keras unchanged.
+
+    Example:
+
+    >>> import os, shutil, tempfile
+    >>> from refnn.models import MLP  # refnn's models mix it in
+    >>> model = MLP([1])
+    >>> model.build((None, 2))
+    >>> folder = tempfile.mkdtemp()
+    >>> model.save(os.path.join(folder, "mlp.keras"))  # calls save_model
+    >>> os.listdir(folder)  # the finished file only, no partial one
+    ['mlp.keras']
+    >>> shutil.rmtree(folder)
     """
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
@@ -97,7 +118,20 @@ class AtomicSaveMixin:
 
 
 def register_all():
-    """Imports every refnn module that defines serializable classes."""
+    """Imports every refnn module that defines serializable classes.
+
+    Importing a module runs its `keras.saving.register_keras_serializable`
+    decorators, so afterwards `keras.saving.load_model` finds every refnn
+    class by its registered name (``"refnn>MLP"``). ``import refnn`` calls
+    it; `load_model` calls it again, which costs nothing.
+
+    Example:
+
+    >>> import keras
+    >>> register_all()
+    >>> keras.saving.get_registered_object("refnn>MLP").__name__
+    'MLP'
+    """
     import refnn.activations  # noqa: F401
     import refnn.layers  # noqa: F401
     import refnn.losses  # noqa: F401
@@ -109,10 +143,41 @@ def register_all():
 def load_model(filepath, custom_objects=None, compile=True, **kwargs):
     """`keras.saving.load_model` with every refnn class registered.
 
+    Args:
+        filepath: a `.keras` file (e.g. one written by `save_model`).
+        custom_objects: classes that are not refnn's, ``{name: cls}``.
+        compile: whether to compile the model as it was saved.
+        **kwargs: passed to `keras.saving.load_model`.
+
+    Returns:
+        The restored model.
+
     Raises:
         ValueError: a missing file or one that is not a `.keras` archive.
         TypeError: a class the file names is not registered; the message
             says which module to import.
+
+    Example:
+
+    >>> import os, shutil, tempfile
+    >>> import numpy as np
+    >>> from refnn.models import MLP
+    >>> model = MLP([3, 1])
+    >>> model.build((None, 2))
+    >>> folder = tempfile.mkdtemp()
+    >>> path = save_model(model, os.path.join(folder, "m.keras"))
+    >>> restored = load_model(path)
+    >>> type(restored).__name__
+    'MLP'
+    >>> x = np.array([[0.1, 0.3], [1.0, -1.0]], "float32")
+    >>> np.array_equal(restored.predict(x, verbose=0),
+    ...                model.predict(x, verbose=0))
+    True
+    >>> load_model(os.path.join(folder, "none.keras"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: filepath '...none.keras' is not a file.
+    >>> shutil.rmtree(folder)
     """
     path = Path(filepath)
     if not path.is_file():

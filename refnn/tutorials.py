@@ -81,6 +81,18 @@ def report(model, dataset, metric, value, export=None, **extra):
         value: the metric's value (a number).
         export: path of the exported SavedModel version folder, if any.
         **extra: any further JSON-serializable figures worth keeping.
+
+    Returns:
+        The printed row as a dict.
+
+    Example:
+
+    >>> row = report("Perceptron", "blobs", "train_accuracy", 1)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    RESULT {"model": "Perceptron", "dataset": "blobs",
+            "metric": "train_accuracy", "value": 1.0, "export": null}
+    >>> row["value"]
+    1.0
     """
     row = {
         "model": str(model),
@@ -95,7 +107,19 @@ def report(model, dataset, metric, value, export=None, **extra):
 
 
 def parse_result(stdout):
-    """Finds the last `RESULT {json}` line in a tutorial's output."""
+    r"""Finds the last `RESULT {json}` line in a tutorial's output.
+
+    Returns:
+        The decoded dict (see `report`), or ``None`` without such a line.
+
+    Example:
+
+    >>> out = 'epoch 1\nRESULT {"model": "MLP", "value": 0.97}\ndone\n'
+    >>> parse_result(out)
+    {'model': 'MLP', 'value': 0.97}
+    >>> print(parse_result("no result here"))
+    None
+    """
     for line in reversed(stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX) :])
@@ -151,6 +175,24 @@ def select_tutorials(names=None, directory=None):
 
     Raises:
         ValueError: a name matching no tutorial (the message lists them).
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for stem in ("01_perceptron", "02_mlp", "helpers"):
+    ...     (folder / f"{stem}.py").touch()
+    >>> [p.stem for p in select_tutorials(None, folder)]  # not "helpers"
+    ['01_perceptron', '02_mlp']
+    >>> [p.stem for p in select_tutorials(["mlp", "1", "02_mlp.py"], folder)]
+    ['01_perceptron', '02_mlp']
+    >>> select_tutorials(["gpt"], folder)  # doctest: +NORMALIZE_WHITESPACE
+    Traceback (most recent call last):
+    ...
+    ValueError: no tutorial matches 'gpt'; available: ['01_perceptron',
+    '02_mlp'].
+    >>> shutil.rmtree(folder)
     """
     available = list_tutorials(directory)
     if names is None or names == "all" or names == ["all"]:
@@ -244,7 +286,19 @@ def run_tutorial(
 
 
 def format_summary(rows):
-    """A Markdown table of tutorial runs (one row per `run_tutorial` dict)."""
+    """A Markdown table of tutorial runs (one row per `run_tutorial` dict).
+
+    Example:
+
+    >>> rows = [{"tutorial": "01_perceptron", "status": "ok",
+    ...          "model": "Perceptron", "value": 0.987654, "seconds": 3.21}]
+    >>> print(format_summary(rows))  # doctest: +NORMALIZE_WHITESPACE
+    | tutorial      | status | model      | dataset | metric | value
+      | export | seconds |
+    |---------------|--------|------------|---------|--------|--------|--------|---------|
+    | 01_perceptron | ok     | Perceptron |         |        | 0.9877
+      |        | 3.2     |
+    """
 
     def cell(row, col):
         value = row.get(col)

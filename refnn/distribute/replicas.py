@@ -13,7 +13,13 @@ import keras
 
 
 def num_replicas_in_sync():
-    """Number of replicas that each run `train_step` on a shard (>= 1)."""
+    """Number of replicas that each run `train_step` on a shard (>= 1).
+
+    Example:
+
+    >>> num_replicas_in_sync()  # no strategy: one replica
+    1
+    """
     if keras.backend.backend() != "tensorflow":
         return 1
     import tensorflow as tf
@@ -27,6 +33,11 @@ def all_reduce_sum(value):
     Called from `train_step`, i.e. in a replica context; every replica
     gets the same sum, so assigning it keeps the copies of a variable
     equal.
+
+    Example:
+
+    >>> all_reduce_sum(3.0)  # no strategy: one replica, the value itself
+    3.0
     """
     if num_replicas_in_sync() == 1:
         return value
@@ -43,6 +54,22 @@ def gradient_scale(optimizer):
     `keras.optimizers.LossScaleOptimizer` (its `apply` divides by it) and
     1 otherwise; the division by the number of replicas makes the summed
     replica gradients the gradient of the global-batch mean.
+
+    Args:
+        optimizer: a Keras optimizer, or None.
+
+    Returns:
+        A float32 scalar tensor: loss scale / number of replicas.
+
+    Example:
+
+    >>> import keras
+    >>> float(gradient_scale(keras.optimizers.SGD()))  # 1 / 1 replica
+    1.0
+    >>> scaled = keras.optimizers.LossScaleOptimizer(
+    ...     keras.optimizers.SGD(), initial_scale=1024.0)
+    >>> float(gradient_scale(scaled))  # the loss scale / 1 replica
+    1024.0
     """
     scale = keras.ops.convert_to_tensor(1.0, "float32")
     if optimizer is not None:

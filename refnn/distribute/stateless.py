@@ -32,6 +32,23 @@ def stateless_step(model, step, state, data):
 
     Returns:
         `(logs, new_state)` with the same structure as `state`.
+
+    Example:
+
+    A step that multiplies the kernel by a factor, run on the value 2 in
+    `state`: the new state holds 2 × 3, the model's variable is untouched.
+
+    >>> import keras
+    >>> import numpy as np
+    >>> dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((1,)), dense])
+    >>> def step(factor):
+    ...     dense.kernel.assign(dense.kernel * factor)
+    ...     return {}
+    >>> state = ([np.full((1, 1), 2.0, "float32")], [], [])
+    >>> logs, new_state = stateless_step(model, step, state, 3.0)
+    >>> np.asarray(new_state[0][0]).tolist(), dense.kernel.numpy().tolist()
+    ([[6.0]], [[1.0]])
     """
     groups = _variable_groups(model, len(state))
     mapping = [

@@ -69,6 +69,14 @@ def run_endpoint_fresh(path, inputs_list, endpoint="serving_default"):
     Raises:
         AssertionError: the process failed, or it had imported a forbidden
             module (refnn, keras_hub, keras_nlp, tensorflow_text).
+
+    Example (not run here: it starts a new Python with TensorFlow):
+
+    ```python
+    path = export_savedmodel(model, "demo", base_dir="/tmp/sm")
+    (out,) = run_endpoint_fresh(path, [{"features": np.ones((2, 4))}])
+    out["outputs"].shape  # (2, ...) as model.predict gives
+    ```
     """
     path = Path(path).resolve()
     if not (path / "saved_model.pb").exists():

@@ -131,6 +131,21 @@ def classifier_signatures(model, num_features, input_name="features"):
     Returns:
         ``{"serving_default": (fn, {input_name: ((None, num_features),
         "float32")})}``, ready for `export_savedmodel(signatures=...)`.
+
+    Example:
+
+    >>> import keras
+    >>> import numpy as np
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    >>> fn, specs = classifier_signatures(model, 4)["serving_default"]
+    >>> specs
+    {'features': ((None, 4), 'float32')}
+    >>> out = fn(features=np.ones((2, 4), "float32"))
+    >>> out["probabilities"].shape, out["label"].shape
+    (TensorShape([2, 3]), TensorShape([2]))
+    >>> np.array_equal(out["label"], np.argmax(out["probabilities"], -1))
+    True
     """
     if not isinstance(num_features, int) or num_features <= 0:
         raise ValueError(
@@ -158,6 +173,16 @@ def default_signatures(model):
 
     Raises:
         ValueError: the model is not built.
+
+    Example:
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> fn, specs = default_signatures(model)["serving_default"]
+    >>> specs
+    {'features': ((None, 4), 'float32')}
+    >>> fn(features=keras.ops.ones((2, 4)))["outputs"].shape
+    TensorShape([2, 3])
     """
     if not getattr(model, "built", False):
         raise ValueError(
@@ -208,7 +233,28 @@ def default_signatures(model):
 
 
 def check_finite_weights(model):
-    """Raises `ValueError` naming the first weight holding NaN or inf."""
+    """Raises `ValueError` naming the first weight holding NaN or inf.
+
+    Args:
+        model: a built Keras model (or layer).
+
+    Raises:
+        ValueError: with the weight's path, the bad value, its index and
+            how many values are not finite.
+
+    Example:
+
+    >>> import keras
+    >>> import numpy as np
+    >>> model = keras.Sequential(
+    ...     [keras.Input((2,)), keras.layers.Dense(1, name="out")])
+    >>> check_finite_weights(model)  # finite: returns None
+    >>> model.set_weights([np.array([[0.5], [np.nan]]), np.zeros(1)])
+    >>> check_finite_weights(model)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...out/kernel holds nan at index (1, 0) (1 of 2 values); ...
+    """
     for variable in model.weights:
         value = keras.ops.convert_to_numpy(variable)
         if value.dtype.kind not in "fc":
@@ -265,11 +311,27 @@ def export_savedmodel(
 
     Example:
 
-    ```python
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    path = export_savedmodel(model, "demo", base_dir="/tmp/sm")
-    # /tmp/sm/demo/1 ; serving_default: features -> outputs
-    ```
+    A logistic regression with w = (1, −1), b = 0 serves ŷ = σ(x₁ − x₂):
+
+    >>> import shutil, tempfile
+    >>> import numpy as np
+    >>> from refnn.models import LogisticRegression
+    >>> model = LogisticRegression()
+    >>> model.build((None, 2))
+    >>> model.set_weights([np.array([[1.0], [-1.0]]), np.zeros(1)])
+    >>> base_dir = tempfile.mkdtemp()
+    >>> path = export_savedmodel(model, "demo", base_dir=base_dir)
+    >>> path.relative_to(base_dir).as_posix()  # NAME/VERSION, version 1
+    'demo/1'
+    >>> serve = load_savedmodel(path).signatures["serving_default"]
+    >>> out = serve(features=np.array([[2.0, 1.0]], "float32"))
+    >>> sorted(out)
+    ['label', 'probabilities']
+    >>> round(float(out["probabilities"][0, 0]), 4)  # σ(1) = 1/(1 + e⁻¹)
+    0.7311
+    >>> out["label"].numpy().tolist()
+    [1]
+    >>> shutil.rmtree(base_dir)
     """
     _validate_name(name)
     if card is not None and not isinstance(card, dict):
@@ -355,12 +417,57 @@ def load_savedmodel(path):
 
     Returns:
         The loaded object; call ``obj.signatures["serving_default"](**inputs)``.
+
+    Example:
+
+    A `Dense(1)` with all-ones kernel and zero bias sums its features:
+
+    >>> import shutil, tempfile
+    >>> import keras
+    >>> import numpy as np
+    >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((3,)), dense])
+    >>> base_dir = tempfile.mkdtemp()
+    >>> _ = export_savedmodel(model, "sum", base_dir=base_dir)
+    >>> loaded = load_savedmodel(f"{base_dir}/sum")  # its highest version
+    >>> out = loaded.signatures["serving_default"](
+    ...     features=np.array([[1.0, 2.0, 3.0]], "float32"))
+    >>> out["outputs"].numpy().tolist()  # 1 + 2 + 3
+    [[6.0]]
+    >>> shutil.rmtree(base_dir)
     """
     return tf.saved_model.load(str(resolve_version(path)))
 
 
 def resolve_version(path):
-    """Returns `path` if it holds a SavedModel, else its highest version."""
+    """Returns `path` if it holds a SavedModel, else its highest version.
+
+    Args:
+        path: a version folder (holding ``saved_model.pb``) or a model
+            folder holding integer version folders.
+
+    Returns:
+        A `pathlib.Path`: `path` itself, or its highest version folder that
+        holds a ``saved_model.pb`` (an unfinished one is passed over).
+
+    Raises:
+        FileNotFoundError: neither is found.
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> model_dir = Path(tempfile.mkdtemp()) / "demo"
+    >>> for version in (1, 2):
+    ...     (model_dir / str(version)).mkdir(parents=True)
+    ...     (model_dir / str(version) / "saved_model.pb").touch()
+    >>> (model_dir / "3").mkdir()  # no saved_model.pb: skipped
+    >>> resolve_version(model_dir).name
+    '2'
+    >>> resolve_version(model_dir / "1").name
+    '1'
+    >>> shutil.rmtree(model_dir.parent)
+    """
     path = Path(path)
     if (path / "saved_model.pb").exists():
         return path
@@ -385,6 +492,19 @@ def describe(path):
         ``{endpoint: {"inputs": {name: {"dtype", "shape"}},
         "outputs": {name: {"dtype", "shape"}}}}`` (shape dims ``None`` when
         variable).
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    >>> base_dir = tempfile.mkdtemp()
+    >>> path = export_savedmodel(model, "demo", base_dir=base_dir)
+    >>> describe(path)  # doctest: +NORMALIZE_WHITESPACE
+    {'serving_default':
+     {'inputs': {'features': {'dtype': 'float32', 'shape': [None, 4]}},
+      'outputs': {'outputs': {'dtype': 'float32', 'shape': [None, 3]}}}}
+    >>> shutil.rmtree(base_dir)
     """
     loaded = load_savedmodel(path)
     result = {}

@@ -31,6 +31,17 @@ def check_token_ids(token_ids, vocabulary_size, name="token_ids"):
         tf.errors.InvalidArgumentError: an id outside
             ``[0, vocabulary_size)`` (at run time).
         ValueError: `vocabulary_size` is not a positive integer.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> check_token_ids(tf.constant([[1, 4, 0]]), 5).numpy().tolist()
+    [[1, 4, 0]]
+    >>> try:
+    ...     check_token_ids(tf.constant([[1, 5]]), 5)
+    ... except tf.errors.InvalidArgumentError as error:
+    ...     print(error.message.splitlines()[0].strip())
+    token_ids must hold token ids in [0, 5)
     """
     if (
         isinstance(vocabulary_size, bool)
@@ -56,7 +67,32 @@ def check_token_ids(token_ids, vocabulary_size, name="token_ids"):
 def check_positions(positions, token_ids, name="mask_positions"):
     """Returns `positions` after checking each indexes into `token_ids`'
     sequence axis: ``0 <= p < sequence_length`` (a gather would otherwise
-    wrap a negative position or fail on a position past the end)."""
+    wrap a negative position or fail on a position past the end).
+
+    Args:
+        positions: an integer tensor of positions.
+        token_ids: a `(batch_size, sequence_length)` tensor.
+        name: the input's name, quoted in the error message.
+
+    Returns:
+        `positions`, with the check as a control dependency.
+
+    Raises:
+        tf.errors.InvalidArgumentError: a position outside
+            ``[0, sequence_length)`` (at run time).
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> ids = tf.zeros((1, 4), "int32")
+    >>> check_positions(tf.constant([[0, 3]]), ids).numpy().tolist()
+    [[0, 3]]
+    >>> try:
+    ...     check_positions(tf.constant([[4]]), ids)
+    ... except tf.errors.InvalidArgumentError as error:
+    ...     print(error.message.splitlines()[0].strip())
+    mask_positions must hold positions in [0, sequence_length of token_ids)
+    """
     positions = tf.convert_to_tensor(positions)
     length = tf.shape(token_ids)[1]
     return _check_range(
@@ -76,7 +112,19 @@ def _check_range(values, upper, message):
 
 
 def check_non_negative(value, name):
-    """Returns `value` after checking it is ``>= 0`` (e.g. a length)."""
+    """Returns `value` after checking it is ``>= 0`` (e.g. a length).
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> int(check_non_negative(3, "max_length"))
+    3
+    >>> try:
+    ...     check_non_negative(-1, "max_length")
+    ... except tf.errors.InvalidArgumentError as error:
+    ...     print(error.message.splitlines()[0].strip())
+    max_length must be >= 0.
+    """
     value = tf.convert_to_tensor(value)
     check = tf.debugging.assert_non_negative(
         value, message=f"{name} must be >= 0", summarize=8

@@ -80,6 +80,11 @@ def scan(body, init, xs):
 
 
 def check_units(units):
+    """Returns `units` after checking it is a positive int (not a bool).
+
+    Raises:
+        ValueError: naming `units` and the value given.
+    """
     return validation.positive_int("units", units)
 
 

@@ -38,6 +38,7 @@ class BertClassifier(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> encoder = BertEncoder(vocabulary_size=50, max_length=16,
     ...                       num_layers=1, hidden_dim=16, num_heads=2)
     >>> BertClassifier(encoder, num_classes=3)(np.ones((2, 8), "int32")).shape

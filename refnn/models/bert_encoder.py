@@ -47,6 +47,7 @@ class BertEncoder(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> encoder = BertEncoder(vocabulary_size=50, max_length=16,
     ...                       num_layers=1, hidden_dim=16, num_heads=2)
     >>> encoder(np.ones((2, 8), "int32"))["pooled_output"].shape

@@ -43,6 +43,7 @@ class BertMaskedLM(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> encoder = BertEncoder(vocabulary_size=50, max_length=16,
     ...                       num_layers=1, hidden_dim=16, num_heads=2)
     >>> mlm = BertMaskedLM(encoder)

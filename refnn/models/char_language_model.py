@@ -44,8 +44,9 @@ class CharLanguageModel(ModelMixin, keras.Model):
     Example:
 
     >>> lm = CharLanguageModel("ab ", units=8)
-    >>> len(lm.sample("ab", length=5, seed=0))
-    7
+    >>> text = lm.sample("ab", length=5, seed=0)  # the prompt + 5 characters
+    >>> len(text), text[:2], set(text) <= set("ab ")
+    (7, 'ab', True)
 
     References:
         seed 002, "How RNNs Work", "One-to-Many RNN" (takes an initial input

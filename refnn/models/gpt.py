@@ -59,12 +59,15 @@ class GPT(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = GPT(vocabulary_size=20, max_length=16, num_layers=1,
     ...             hidden_dim=8, num_heads=2)
     >>> model(np.zeros((2, 5), "int32")).shape
     TensorShape([2, 5, 20])
-    >>> model.generate(np.ones((2, 3), "int32"), 4, temperature=0.0).shape
-    (2, 7)
+
+    Generation: ``model.generate(prompt_ids, 4, temperature=0.0)`` returns
+    the prompt and 4 greedy tokens, `(batch_size, prompt_length + 4)` (not
+    run here: tracing the decode loop takes seconds).
 
     References:
         seeds/002: "Transformer Architecture" (Architecture Variants: GPT,

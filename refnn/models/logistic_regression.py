@@ -77,7 +77,12 @@ class LogisticRegression(ModelMixin, ExplicitTrainingMixin, keras.Model):
     >>> y = np.array([1, 0])
     >>> model = LogisticRegression()
     >>> model.compile(keras.optimizers.SGD(1.0), metrics=["accuracy"])
-    >>> _ = model.fit(x, y, epochs=20, verbose=0)
+    >>> _ = model.fit(x, y, epochs=1, verbose=0)  # one full-batch step
+    >>> # From w = 0, b = 0 (so ŷ = 0.5): w ← w + α/m Σ (y − ŷ) x
+    >>> # = (0.5 (2, 1) − 0.5 (−1, −2)) / 2 = (0.75, 0.75); b stays 0.
+    >>> w, b = model.get_weights()
+    >>> w.ravel().tolist(), b.tolist()
+    ([0.75, 0.75], [0.0])
     >>> model.predict(x, verbose=0).round().ravel().tolist()
     [1.0, 0.0]
 

@@ -28,6 +28,24 @@ def make_rnn(cell_type, units, **kwargs):
 
 
 def check_positive_int(name, value):
+    """Returns `value` after checking it is a positive int (not a bool).
+
+    Args:
+        name: the argument's name, quoted in the error.
+        value: what the caller passed.
+
+    Raises:
+        ValueError: ``"{name} must be a positive integer, got {value}."``
+
+    Example:
+
+    >>> check_positive_int("units", 8)
+    8
+    >>> check_positive_int("units", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: units must be a positive integer, got 0.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value}.")
     return value
@@ -77,9 +95,13 @@ class RNNClassifier(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = RNNClassifier(vocabulary_size=20, num_classes=2, units=8)
-    >>> model(np.array([[5, 6, 7, 0]])).shape
+    >>> probabilities = model(np.array([[5, 6, 7, 0]]))
+    >>> probabilities.shape
     TensorShape([1, 2])
+    >>> round(float(np.sum(probabilities)), 5)  # a softmax over the classes
+    1.0
 
     References:
         seed 002, "How RNNs Work", "Standard RNN" (only the final output

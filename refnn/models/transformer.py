@@ -72,10 +72,17 @@ class Transformer(ModelMixin, keras.Model):
 
     Example:
 
+    >>> import numpy as np
     >>> model = Transformer(30, 16, encoder_max_length=20,
     ...                     decoder_max_length=12, hidden_dim=32)
-    >>> model.greedy_decode(np.full((2, 20), 7, "int32")).shape
-    (2, 12)
+    >>> logits = model({"encoder_inputs": np.full((2, 20), 7, "int32"),
+    ...                 "decoder_inputs": np.ones((2, 12), "int32")})
+    >>> logits.shape  # (batch_size, target_length, decoder_vocabulary_size)
+    TensorShape([2, 12, 16])
+
+    Translation: ``model.greedy_decode(source_ids)`` returns int32 ids
+    `(batch_size, decoder_max_length)` (not run here: tracing the decode
+    loop takes seconds).
 
     References:
         seeds/002: "Transformer Architecture" (Core Components: encoder,

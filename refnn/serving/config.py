@@ -32,6 +32,19 @@ def configs_from_paths(paths):
 
     Raises:
         ValueError: a path that does not exist or holds no model.
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> base = Path(tempfile.mkdtemp())
+    >>> for version in ("mlp/1", "mlp/2", "gpt/1"):
+    ...     (base / version).mkdir(parents=True)
+    >>> [(c.name, c.policy) for c in configs_from_paths([base])]
+    [('gpt', ('latest', 1)), ('mlp', ('latest', 1))]
+    >>> [c.name for c in configs_from_paths([base / "mlp"])]
+    ['mlp']
+    >>> shutil.rmtree(base)
     """
     configs = []
     for path in paths:
@@ -60,6 +73,26 @@ def configs_from_file(path):
 
     Raises:
         ValueError: the file is missing or not a valid ModelServerConfig.
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "models.config").write_text('''
+    ... model_config_list {
+    ...   config {
+    ...     name: "mlp" base_path: "savedmodels/mlp"
+    ...     model_version_policy { latest { num_versions: 2 } }
+    ...     version_labels { key: "stable" value: 1 }
+    ...   }
+    ... }''')
+    >>> (config,) = configs_from_file(folder / "models.config")
+    >>> config.name, config.policy, config.labels
+    ('mlp', ('latest', 2), {'stable': 1})
+    >>> config.base_path == folder / "savedmodels/mlp"  # relative to the file
+    True
+    >>> shutil.rmtree(folder)
     """
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2

@@ -51,7 +51,17 @@ def _shape_text(shape):
 
 
 def parse_json(body):
-    """Decodes a request body (bytes or str); errors as TF Serving's."""
+    """Decodes a request body (bytes or str); errors as TF Serving's.
+
+    Example:
+
+    >>> parse_json(b'{"instances": [[1, NaN]]}')  # NaN is allowed
+    {'instances': [[1, nan]]}
+    >>> parse_json("{")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    refnn.serving.errors.ServingError: JSON Parse error: ...
+    """
     if isinstance(body, (bytes, bytearray)):
         try:
             body = bytes(body).decode("utf-8")
@@ -168,6 +178,16 @@ def to_array(value, spec, where):
         value: the decoded JSON value (nested lists of numbers/strings).
         spec: the `InputSpec` it feeds.
         where: a description for errors, e.g. ``"input 'features'"``.
+
+    Example:
+
+    >>> to_array([[1, 2.5]], InputSpec("float32"), "input 'x'")
+    array([[1. , 2.5]], dtype=float32)
+    >>> to_array([[1, 2.5]], InputSpec("int32"), "input 'x'")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    refnn.serving.errors.ServingError: input 'x'[0][1]: JSON Value: 2.5 ...
     """
     dtype = spec.dtype
     if dtype == "string":
@@ -206,7 +226,19 @@ def to_array(value, spec, where):
 
 
 def check_shape(array, spec, where):
-    """Raises unless `array`'s shape fits `spec.shape` (None = any)."""
+    """Raises unless `array`'s shape fits `spec.shape` (None = any).
+
+    Example:
+
+    >>> import numpy as np
+    >>> spec = InputSpec("float32", (None, 4))
+    >>> check_shape(np.zeros((2, 4)), spec, "input 'x'")  # fits: None
+    >>> try:
+    ...     check_shape(np.zeros((2, 3)), spec, "input 'x'")
+    ... except ServingError as error:
+    ...     print(error.code, error.message)
+    INVALID_ARGUMENT input 'x' must have shape [-1,4] (-1 = any), got [2,3]
+    """
     if spec.shape is None:
         return
     shape = array.shape
@@ -224,6 +256,16 @@ def check_shape(array, spec, where):
 
 @dataclass
 class PredictRequest:
+    """A parsed REST predict request (see `parse_predict`).
+
+    Attributes:
+        signature_name: the endpoint asked for (``serving_default`` when
+            the request names none).
+        inputs: ``{input_name: np.ndarray}``, checked against the specs.
+        row_form: True for ``"instances"`` (answer ``"predictions"``),
+            False for ``"inputs"`` (answer ``"outputs"``).
+    """
+
     signature_name: str
     inputs: dict  # name -> numpy array
     row_form: bool
@@ -329,6 +371,32 @@ def parse_predict(body, input_specs_for):
         body: the request body (bytes/str) or an already decoded object.
         input_specs_for: ``signature_name -> {input: InputSpec}``; raises
             `ServingError` for an unknown signature.
+
+    Returns:
+        A `PredictRequest`.
+
+    Raises:
+        ServingError: ``INVALID_ARGUMENT`` with TF Serving's message.
+
+    Example:
+
+    The row form (one entry per example) and the column form of the same
+    two examples give the same arrays:
+
+    >>> specs = {"features": InputSpec("float32", (None, 2))}
+    >>> rows = parse_predict('{"instances": [[1, 2], [3, 4]]}',
+    ...                      lambda signature: specs)
+    >>> rows.signature_name, rows.row_form, rows.inputs["features"].shape
+    ('serving_default', True, (2, 2))
+    >>> columns = parse_predict({"inputs": {"features": [[1, 2], [3, 4]]}},
+    ...                         lambda signature: specs)
+    >>> same = (columns.inputs["features"] == rows.inputs["features"]).all()
+    >>> columns.row_form, bool(same)
+    (False, True)
+    >>> parse_predict("{}", lambda signature: specs)
+    Traceback (most recent call last):
+    ...
+    refnn.serving.errors.ServingError: Missing 'inputs' or 'instances' key
     """
     doc = body if isinstance(body, (dict, list)) else parse_json(body)
     if not isinstance(doc, dict):
@@ -378,7 +446,20 @@ def _bytes_leaves(value, as_b64):
 
 
 def jsonable(array, name=""):
-    """An array as JSON-ready nested lists (bytes as text or ``{"b64"}``)."""
+    """An array as JSON-ready nested lists (bytes as text or ``{"b64"}``).
+
+    Bytes are written as text when they are UTF-8, as ``{"b64": ...}``
+    otherwise or when `name` ends in ``_bytes``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> jsonable(np.array([[1.5, 2.0]], "float32"))
+    [[1.5, 2.0]]
+    >>> jsonable(np.array([b"hi"], object)), jsonable(np.array([b"hi"], object),
+    ...                                               "image_bytes")
+    (['hi'], [{'b64': 'aGk='}])
+    """
     array = np.asarray(array)
     value = array.tolist()
     if array.dtype.kind in "OSU":
@@ -387,7 +468,24 @@ def jsonable(array, name=""):
 
 
 def format_predict(outputs, row_form):
-    """The response object for `outputs` ``{name: array}``."""
+    """The response object for `outputs` ``{name: array}``.
+
+    Args:
+        outputs: ``{output_name: array}``, batch first.
+        row_form: answer a row-form request (``"predictions"``, one entry
+            per example) or a column-form one (``"outputs"``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> outputs = {"label": np.array([1, 0]),
+    ...            "probabilities": np.array([[0.25], [0.5]])}
+    >>> format_predict(outputs, row_form=True)  # doctest: +NORMALIZE_WHITESPACE
+    {'predictions': [{'label': 1, 'probabilities': [0.25]},
+                     {'label': 0, 'probabilities': [0.5]}]}
+    >>> format_predict(outputs, row_form=False)
+    {'outputs': {'label': [1, 0], 'probabilities': [[0.25], [0.5]]}}
+    """
     names = sorted(outputs)
     if not row_form:
         if len(names) == 1:
@@ -419,5 +517,11 @@ def format_predict(outputs, row_form):
 
 
 def dumps(obj):
-    """JSON text as TF Serving writes it (NaN/Infinity allowed)."""
+    """JSON text as TF Serving writes it (NaN/Infinity allowed).
+
+    Example:
+
+    >>> dumps({"predictions": [[float("nan"), 1.0]]})
+    '{"predictions":[[NaN,1.0]]}'
+    """
     return json.dumps(obj, allow_nan=True, separators=(",", ":"))

@@ -57,6 +57,16 @@ class ServingError(Exception):
     Args:
         code: a key of `HTTP_STATUS`, e.g. ``"INVALID_ARGUMENT"``.
         message: the text returned to the client.
+
+    Example:
+
+    >>> error = ServingError("NOT_FOUND", "Servable not found for model")
+    >>> error.http_status, error.to_json()
+    (404, '{"error": "Servable not found for model"}')
+    >>> ServingError("NOPE", "x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: code must be one of ['ABORTED', 'ALREADY_EXISTS', ...].
     """
 
     def __init__(self, code, message):
@@ -76,11 +86,30 @@ class ServingError(Exception):
 
 
 def invalid(message):
+    """A `ServingError` with code ``INVALID_ARGUMENT`` (HTTP 400).
+
+    Example:
+
+    >>> error = invalid("signature_name must be a string")
+    >>> error.code, error.http_status
+    ('INVALID_ARGUMENT', 400)
+    >>> print(error.to_json())
+    {"error": "signature_name must be a string"}
+    """
     return ServingError("INVALID_ARGUMENT", message)
 
 
 def from_tf_error(error):
-    """A `ServingError` from a `tf.errors.OpError` (same code, message)."""
+    """A `ServingError` from a `tf.errors.OpError` (same code, message).
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> op_error = tf.errors.InvalidArgumentError(None, None, "bad id")
+    >>> error = from_tf_error(op_error)
+    >>> error.code, error.http_status, error.message
+    ('INVALID_ARGUMENT', 400, 'bad id')
+    """
     code = CODE_NAMES.get(getattr(error, "error_code", 2), "UNKNOWN")
     if code == "OK":
         code = "UNKNOWN"

@@ -82,7 +82,34 @@ def _check_file(path):
 def read_arrays(path, specs):
     """``(inputs, row_form)`` from an ``.npy`` (one input, rows) or
     ``.npz`` (named inputs, columns) file, cast to the signature's dtypes
-    when that loses nothing."""
+    when that loses nothing.
+
+    Args:
+        path: the ``.npy`` or ``.npz`` file.
+        specs: the signature's ``{input_name: InputSpec}``.
+
+    Raises:
+        ValueError: an unreadable file, an unknown input name, or an array
+            the input's dtype cannot hold.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from refnn.serving.contract import InputSpec
+    >>> specs = {"token_ids": InputSpec("int32", (None, None))}
+    >>> path = os.path.join(tempfile.mkdtemp(), "ids.npy")
+    >>> np.save(path, np.array([[5, 6, 7]], "int64"))
+    >>> inputs, row_form = read_arrays(path, specs)  # .npy: one input, rows
+    >>> inputs["token_ids"].dtype, row_form
+    (dtype('int32'), True)
+    >>> np.save(path, np.array([[0.5, 1.0]]))
+    >>> read_arrays(path, specs)
+    Traceback (most recent call last):
+    ...
+    ValueError: input 'token_ids' takes integers (int32), got dtype float64.
+    >>> os.remove(path); os.rmdir(os.path.dirname(path))
+    """
     path = _check_file(path)
     suffix = path.suffix.lower()
     try:
@@ -116,7 +143,18 @@ def read_arrays(path, specs):
 
 
 def read_json(path):
-    """The decoded JSON request in `path` (a list of rows -> instances)."""
+    """The decoded JSON request in `path` (a list of rows -> instances).
+
+    Example:
+
+    >>> import os, tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json",
+    ...                                  delete=False) as f:
+    ...     _ = f.write("[[1, 2], [3, 4]]")
+    >>> read_json(f.name)
+    {'instances': [[1, 2], [3, 4]]}
+    >>> os.remove(f.name)
+    """
     path = _check_file(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
@@ -134,8 +172,31 @@ def predict(export_path, input_path, endpoint=None):
         endpoint: the signature; default: the JSON's ``signature_name`` or
             ``serving_default``.
 
+    Returns:
+        ``{"predictions": ...}`` for rows (a JSON list, ``"instances"`` or
+        an ``.npy`` file), ``{"outputs": ...}`` for columns.
+
     Raises:
         ValueError: with one line saying what is wrong.
+
+    Example:
+
+    A `Dense(1)` with all-ones kernel and zero bias answers the sum of each
+    row, as ``refnn serve`` would over HTTP:
+
+    >>> import json, shutil, tempfile
+    >>> from pathlib import Path
+    >>> import keras
+    >>> from refnn.export import export_savedmodel
+    >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((3,)), dense])
+    >>> base_dir = Path(tempfile.mkdtemp())
+    >>> _ = export_savedmodel(model, "sum", base_dir=base_dir)
+    >>> request = base_dir / "request.json"
+    >>> _ = request.write_text(json.dumps([[1, 2, 3], [0.5, 0, 0]]))
+    >>> predict(base_dir / "sum", request)
+    {'predictions': [[6.0], [0.5]]}
+    >>> shutil.rmtree(base_dir)
     """
     from refnn.serving.service import check_inputs
 

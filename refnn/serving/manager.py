@@ -166,7 +166,21 @@ def _fingerprint(path):
 
 
 def versions_on_disk(base_path):
-    """Integer version folders under `base_path`, sorted."""
+    """Integer version folders under `base_path`, sorted.
+
+    Example:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> base = Path(tempfile.mkdtemp())
+    >>> for name in ("1", "10", "2", "tmp"):
+    ...     (base / name).mkdir()
+    >>> versions_on_disk(base)  # numerically sorted, "tmp" is not one
+    [1, 2, 10]
+    >>> versions_on_disk(base / "missing")
+    []
+    >>> shutil.rmtree(base)
+    """
     try:
         entries = list(os.scandir(base_path))
     except OSError:
@@ -177,6 +191,33 @@ def versions_on_disk(base_path):
 
 
 def aspired_versions(config, on_disk):
+    """The versions of `on_disk` that `config.policy` asks to serve.
+
+    TF Serving's version policy: ``("latest", n)`` keeps the ``n`` highest,
+    ``("all",)`` keeps every one, ``("specific", {v, ...})`` keeps those
+    listed that exist.
+
+    Args:
+        config: a `ModelConfig`.
+        on_disk: the sorted version numbers found (`versions_on_disk`).
+
+    Returns:
+        A sorted list of version numbers.
+
+    Example:
+
+    >>> from pathlib import Path
+    >>> on_disk = [1, 2, 5]
+    >>> aspired_versions(ModelConfig("m", Path("m")), on_disk)
+    [5]
+    >>> aspired_versions(ModelConfig("m", Path("m"), ("latest", 2)), on_disk)
+    [2, 5]
+    >>> aspired_versions(ModelConfig("m", Path("m"), ("all",)), on_disk)
+    [1, 2, 5]
+    >>> aspired_versions(
+    ...     ModelConfig("m", Path("m"), ("specific", {1, 3})), on_disk)
+    [1]
+    """
     kind = config.policy[0]
     if kind == "all":
         return list(on_disk)
@@ -192,6 +233,26 @@ class ModelManager:
         configs: a list of `ModelConfig`.
         on_change: called with no arguments after each load/unload
             (e.g. to refresh metrics); optional.
+
+    Example:
+
+    A version folder without a SavedModel is reported, not served (see
+    `refnn.serving.service.ModelService` for a model that loads):
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> base = Path(tempfile.mkdtemp())
+    >>> (base / "mlp" / "1").mkdir(parents=True)
+    >>> manager = ModelManager([ModelConfig("mlp", base / "mlp")])
+    >>> manager.poll()
+    >>> [(v, state, code) for v, state, code, _ in manager.status("mlp")]
+    [(1, 'END', 'NOT_FOUND')]
+    >>> try:
+    ...     manager.get("mlp")
+    ... except ServingError as error:
+    ...     print(error.code, error.message)
+    NOT_FOUND Servable not found for request: Latest(mlp)
+    >>> shutil.rmtree(base)
     """
 
     def __init__(self, configs, on_change=None):

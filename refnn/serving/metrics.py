@@ -20,7 +20,23 @@ access_log = logging.getLogger("refnn.serving.access")
 
 
 class Metrics:
-    """Thread-safe counters and a latency histogram."""
+    """Thread-safe counters and a latency histogram.
+
+    Example:
+
+    >>> metrics = Metrics()
+    >>> metrics.observe("mlp", "rest", "predict", 200, 0.003)
+    >>> metrics.observe("mlp", "rest", "predict", 200, 0.2)
+    >>> text = metrics.render()
+    >>> [line.split("{")[1] for line in text.splitlines()
+    ...  if line.startswith("refnn_serving_request_count{")]
+    ['model="mlp",api="rest",method="predict",code="200"} 2']
+    >>> # 3 ms falls in the le="0.005" bucket, 0.2 s in le="0.25": the
+    >>> # buckets are cumulative.
+    >>> [line.split()[-1] for line in text.splitlines()
+    ...  if 'le="0.005"' in line or 'le="0.25"' in line]
+    ['1', '2']
+    """
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -50,7 +50,33 @@ def check_inputs(signature, arrays):
 
 
 class ModelService:
-    """Answers requests from a `ModelManager` (optionally via a batcher)."""
+    """Answers requests from a `ModelManager` (optionally via a batcher).
+
+    Both servers (REST and gRPC) call it; it can also be used in-process.
+
+    Example:
+
+    A `Dense(1)` with all-ones kernel and zero bias answers row sums:
+
+    >>> import shutil, tempfile
+    >>> from pathlib import Path
+    >>> import keras
+    >>> from refnn.export import export_savedmodel
+    >>> from refnn.serving.manager import ModelConfig, ModelManager
+    >>> dense = keras.layers.Dense(1, kernel_initializer="ones")
+    >>> model = keras.Sequential([keras.Input((3,)), dense])
+    >>> base_dir = Path(tempfile.mkdtemp())
+    >>> _ = export_savedmodel(model, "sum", base_dir=base_dir)
+    >>> manager = ModelManager([ModelConfig("sum", base_dir / "sum")])
+    >>> manager.poll()  # loads version 1
+    >>> manager.status("sum")
+    [(1, 'AVAILABLE', 'OK', '')]
+    >>> service = ModelService(manager)
+    >>> service.predict_json("sum", None, None, "predict",
+    ...                      '{"instances": [[1, 2, 3], [0.5, 0, 0]]}')
+    {'predictions': [[6.0], [0.5]]}
+    >>> shutil.rmtree(base_dir)
+    """
 
     def __init__(self, manager, batcher=None):
         self.manager = manager

@@ -76,6 +76,16 @@ def learn_byte_pair_merges(corpus, vocabulary_size):
     Returns:
         `(vocabulary, merges)`: a dict token -> id (special tokens first)
         and a list of merges `"a b"` in the order they were learned.
+
+    Example:
+
+    >>> vocabulary, merges = learn_byte_pair_merges(["aaaa", "ab ab"], 263)
+    >>> len(vocabulary)  # 5 special tokens + 256 bytes + 2 merges
+    263
+    >>> merges  # the pair "a a" occurs 3 times in "aaaa", "a b" twice
+    ['a a', 'a b']
+    >>> sorted(vocabulary, key=vocabulary.get)[:5]  # ids 0-4
+    ['[PAD]', '[UNK]', '[SOS]', '[EOS]', '[MASK]']
     """
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
