@@ -609,9 +609,28 @@ def _cmd_evaluate(args):
 # -- tutorials --------------------------------------------------------------
 
 
-def _cmd_tutorials(args):
-    from refnn import tutorials
+def _tutorials_module():
+    """`refnn.tutorials` (standard library only), without importing refnn.
 
+    Listing the tutorials and running them (each in its own process) needs
+    no TensorFlow here, so ``refnn tutorials`` loads that one file when the
+    package is not imported yet, as ``refnn_cli`` loads this one.
+    """
+    if "refnn" in sys.modules:
+        from refnn import tutorials
+
+        return tutorials
+    import importlib.util
+
+    path = Path(__file__).with_name("tutorials.py")
+    spec = importlib.util.spec_from_file_location("refnn_cli._tutorials", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cmd_tutorials(args):
+    tutorials = _tutorials_module()
     found = tutorials.list_tutorials()
     if not found:
         raise CLIError(
@@ -626,7 +645,7 @@ def _cmd_tutorials(args):
         selected = tutorials.select_tutorials(args.names or "all")
     except ValueError as e:
         raise CLIError(str(e)) from None
-    env = {}
+    env = {"REFNN_VERBOSE": "1"} if args.verbose else {}
     if args.out is not None:
         env["REFNN_OUTPUTS"] = str(args.out)
     if args.savedmodels is not None:
@@ -791,7 +810,8 @@ def build_parser():
     tut.add_argument("--list", action="store_true")
     tut.add_argument("--out", type=Path, default=None, help="plots folder")
     tut.add_argument("--savedmodels", type=Path, default=None)
-    tut.set_defaults(func=_cmd_tutorials)
+    # Each tutorial runs in its own process: no TensorFlow needed here.
+    tut.set_defaults(func=_cmd_tutorials, tensorflow=False)
     return parser
 
 
@@ -806,7 +826,8 @@ def main(argv=None):
     try:
         if hasattr(args, "validate"):
             args.validate(args)
-        _import_refnn(args.verbose)
+        if getattr(args, "tensorflow", True):
+            _import_refnn(args.verbose)
         return args.func(args)
     except CLIError as e:
         print(f"refnn {args.command}: error: {e}", file=sys.stderr)

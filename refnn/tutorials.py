@@ -51,6 +51,12 @@ def parse_args(name, argv=None, description=None):
         help="folder for plots (default: outputs/NAME)",
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up log lines (also REFNN_VERBOSE=1); "
+        "read by refnn_cli.import_refnn before TensorFlow starts",
+    )
+    parser.add_argument(
         "--savedmodels",
         type=Path,
         default=Path(os.environ.get("REFNN_SAVEDMODELS", "savedmodels")),

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -285,6 +286,47 @@ def test_console_script_lists_tutorials():
     assert listed == [p.stem for p in tutorials.list_tutorials()]
     bad = subprocess.run([str(script), "train"], capture_output=True, text=True)
     assert bad.returncode == 2 and "usage" in bad.stderr
+
+
+def test_tutorials_list_does_not_import_tensorflow():
+    # The console script's path: refnn_cli loads refnn/cli.py on its own.
+    code = (
+        "import sys, refnn_cli\n"
+        "status = refnn_cli.main(['tutorials', '--list'])\n"
+        "heavy = sorted({'tensorflow', 'keras', 'refnn'} & set(sys.modules))\n"
+        "print('IMPORTED', heavy, status)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "IMPORTED [] 0"
+    listed = [line.split()[0] for line in lines[:-1]]
+    assert listed == [p.stem for p in tutorials.list_tutorials()]
+    assert proc.stderr == ""
+
+
+def test_import_refnn_hides_start_up_lines_unless_verbose():
+    code = "import refnn_cli\nrefnn_cli.import_refnn()\nprint('ready')\n"
+    drop = ("REFNN_VERBOSE", "TF_ENABLE_ONEDNN_OPTS")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    quiet = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "ready\n"
+    assert "absl" not in quiet.stderr and "oneDNN" not in quiet.stderr
+    loud = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**env, "REFNN_VERBOSE": "1"},
+    )
+    assert loud.returncode == 0, loud.stderr
+    # TensorFlow's own start-up lines, shown as they come (this CPU build
+    # always writes the oneDNN notice).
+    assert "oneDNN custom operations are on" in loud.stderr
 
 
 def test_export_a_keras_file(tmp_path, capsys):

@@ -16,10 +16,11 @@ Seed section: 002 "Batch Gradient Descent", "Stochastic Gradient Descent",
 Everything runs offline on scikit-learn's bundled 8×8 digits.
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import time  # noqa: E402
 

@@ -31,11 +31,13 @@ order-blind (permuting the keys permutes nothing in a weighted average),
 which is why the model adds learned position embeddings.
 """
 
-import os  # noqa: E402
 import re  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import refnn_cli  # noqa: E402
+
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
