@@ -164,6 +164,10 @@ def _validate_evaluate(args):
     _check_positive("--batch-size", args.batch_size)
 
 
+def _validate_predict(args):
+    _check_positive("--batch-size", args.batch_size)
+
+
 def _validate_train(args):
     """Every check that needs no data: run before importing TensorFlow."""
     _check_positive("--epochs", args.epochs)
@@ -406,8 +410,17 @@ def _cmd_train(args):
 def _cmd_predict(args):
     from refnn.serving.local import predict
 
+    def progress(message):  # on stderr: stdout is the JSON answer
+        print(f"refnn predict: {message}", file=sys.stderr, flush=True)
+
     try:
-        response = predict(args.path, args.input, args.endpoint)
+        response = predict(
+            args.path,
+            args.input,
+            args.endpoint,
+            batch_size=args.batch_size,
+            progress=progress,
+        )
     except ValueError as e:
         raise CLIError(str(e)) from None
     print(json.dumps(response))
@@ -778,7 +791,14 @@ def build_parser():
         help="the signature to run (default: the JSON's signature_name, "
         "else serving_default)",
     )
-    predict.set_defaults(func=_cmd_predict)
+    predict.add_argument(
+        "--batch-size",
+        type=int,
+        default=10000,
+        help="rows per model call; an input of several batches shows its "
+        "progress on stderr (default: 10000)",
+    )
+    predict.set_defaults(func=_cmd_predict, validate=_validate_predict)
 
     export = sub.add_parser(
         "export",

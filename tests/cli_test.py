@@ -367,6 +367,52 @@ def test_export_a_keras_file(tmp_path, capsys):
     assert main(["export", str(tmp_path / "nope.keras")]) == 2
 
 
+def test_predict_shows_progress_on_a_file_of_several_batches(tmp_path, capsys):
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "tiny.keras")
+    sm = tmp_path / "sm"
+    assert (
+        main(["export", str(tmp_path / "tiny.keras"), "--savedmodels", str(sm)])
+        == 0
+    )
+    capsys.readouterr()
+    x = np.random.default_rng(0).normal(size=(2000, 3)).astype("float32")
+    np.save(tmp_path / "rows.npy", x)
+    argv = [
+        "predict",
+        str(sm / "tiny" / "1"),
+        "--input",
+        str(tmp_path / "rows.npy"),
+    ]
+    assert main(argv + ["--batch-size", "500"]) == 0
+    out, err = capsys.readouterr()
+    progress = [line for line in err.splitlines() if "rows" in line]
+    assert progress == [
+        f"refnn predict: rows {n}/2000" for n in (500, 1000, 1500, 2000)
+    ]
+    assert "refnn predict: formatting the response" in err
+    fn = tf.saved_model.load(str(sm / "tiny" / "1")).signatures[
+        "serving_default"
+    ]
+    expected = fn(features=tf.constant(x))["outputs"].numpy()
+    np.testing.assert_allclose(
+        np.array(json.loads(out)["predictions"]), expected, atol=1e-6
+    )
+    # One batch (the default size): no progress lines, the same answer.
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    np.testing.assert_allclose(
+        np.array(json.loads(out)["predictions"]), expected, atol=1e-6
+    )
+    assert main(argv + ["--batch-size", "0"]) == 2
+    assert "--batch-size must be a positive integer, got 0" in (
+        capsys.readouterr().err
+    )
+
+
 def test_tutorials_hide_tensorflow_start_up_lines(
     tmp_path, capsys, monkeypatch
 ):
