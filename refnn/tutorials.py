@@ -77,18 +77,21 @@ def output_dir(name, out=None):
     return out
 
 
-def progress(every=2.0, prefix="  "):
+def progress(every=2.0, prefix="  ", final=True):
     """A Keras callback printing a line at least every `every` seconds.
 
     ``fit(..., verbose=0, callbacks=[progress()])`` keeps a long fit from
     being silent without one line per step: a line at the end of an epoch
-    when `every` seconds have passed since the last line (and always after
-    the last epoch), and a line within an epoch that runs longer than that.
-    Short fits print one line; every line holds the epoch and its loss.
+    when `every` seconds have passed since the last line (and after the
+    last epoch, unless `final` is false), and a line within an epoch that
+    runs longer than that. A short fit prints one line; each line holds the
+    epoch and its metrics.
 
     Args:
         every: seconds of silence before the next line.
         prefix: text before each line (an indent by default).
+        final: print the last epoch's line even when it is not late; false
+            for a loop of one-epoch fits that prints its own line per epoch.
 
     Returns:
         A `keras.callbacks.Callback`.
@@ -135,7 +138,7 @@ def progress(every=2.0, prefix="  "):
                 self.pending = None
 
         def on_train_end(self, logs=None):
-            if self.pending:  # the last epoch (or an early stop's)
+            if final and self.pending:  # the last epoch (or early stop's)
                 self._line(self.pending)
                 self.pending = None
 

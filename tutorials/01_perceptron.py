@@ -120,7 +120,7 @@ history = model.fit(
     y,
     batch_size=1,
     epochs=20,
-    callbacks=[StopWhenNoMistakes()],
+    callbacks=[StopWhenNoMistakes(), refnn.tutorials.progress(final=False)],
     verbose=0,
 )
 mistakes = history.history["mistakes"]

@@ -186,7 +186,12 @@ def train_xor(steps):
     )
     model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=True)
     model.fit(
-        dataset, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0
+        dataset,
+        steps_per_epoch=steps,
+        epochs=1,
+        shuffle=False,
+        callbacks=[refnn.tutorials.progress(final=False)],
+        verbose=0,
     )
     predicted = (np.asarray(model.predict(XOR_X, verbose=0)) > 0.5).astype(int)
     accuracy = float(np.mean(predicted == XOR_Y))
@@ -260,7 +265,12 @@ def train_digits(epochs, quick):
         metrics=["sparse_categorical_accuracy"],
     )
     history = model.fit(
-        train, validation_data=test, epochs=epochs, shuffle=False, verbose=2
+        train,
+        validation_data=test,
+        epochs=epochs,
+        shuffle=False,
+        callbacks=[refnn.tutorials.progress()],
+        verbose=0,
     )
     accuracy = model.evaluate(test, verbose=0, return_dict=True)[
         "sparse_categorical_accuracy"

@@ -96,7 +96,11 @@ def compare_modes(x, y, epochs):
         ds = gradient_descent_dataset(x, y, mode, batch_size=32, seed=0)
         clock = EpochClock()
         history = model.fit(
-            ds, epochs=epochs, verbose=0, callbacks=[clock], shuffle=False
+            ds,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[clock, refnn.tutorials.progress(final=False)],
+            shuffle=False,
         )
         loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
         steps = updates_per_epoch(len(x), mode, 32)
@@ -165,9 +169,9 @@ def train_with_decay(x, y, epochs):
     history = model.fit(
         ds,
         epochs=epochs,
-        verbose=2,
+        verbose=0,
         shuffle=False,
-        callbacks=[LearningRateLogger()],
+        callbacks=[LearningRateLogger(), refnn.tutorials.progress()],
     )
     steps = updates_per_epoch(len(x), "minibatch", 32)
     expected = [0.2 / np.sqrt(steps * (e + 1) + 1) for e in range(epochs)]

@@ -85,7 +85,7 @@ def early_stopping(data, epochs):
         epochs=epochs,
         batch_size=32,
         verbose=0,
-        callbacks=[stop],
+        callbacks=[stop, refnn.tutorials.progress(final=False)],
     )
     restored = model.evaluate(x_val, y_val, verbose=0, return_dict=True)
     print(
@@ -140,7 +140,14 @@ def compare_regularizers(data, epochs):
         # Plain SGD: Adam rescales every step to about its learning rate,
         # which blurs the difference between the two penalties' pulls.
         model = build(**kwargs, optimizer=keras.optimizers.SGD(0.2))
-        model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+        model.fit(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
+        )
         kernel = model.layers[0].kernel.numpy()
         val = model.evaluate(x_val, y_val, verbose=0, return_dict=True)
         table[name] = {
@@ -208,6 +215,7 @@ def restarts(n, steps):
         epochs=1,
         batch_size=4,
         shuffle=False,
+        callbacks=[refnn.tutorials.progress(final=False)],
     )
     print(f"{'run':>4}{'seed':>6}{'val MSE':>10}")
     for r in runs:

@@ -107,7 +107,12 @@ def train_three(x, y, epochs):
         model = build(activation)
         probe = GradientNormLogger(x[:256], y[:256])
         history = model.fit(
-            x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[probe]
+            x,
+            y,
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[probe, refnn.tutorials.progress(final=False)],
         )
         initial = list(probe.initial.values())
         results[activation] = {

@@ -55,7 +55,14 @@ def pretrain(x, y, epochs):
         name="source",
     )
     compile_(model, 0.01)
-    model.fit(x, y, epochs=epochs, batch_size=32, verbose=2)
+    model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[refnn.tutorials.progress()],
+    )
     return model
 
 

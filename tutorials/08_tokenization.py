@@ -146,7 +146,12 @@ assert np.array_equal(x[:, columns], np.asarray(tv(texts))), (
 classifier = LogisticRegression(num_classes=2)
 classifier.compile(keras.optimizers.Adam(0.05), metrics=["accuracy"])
 classifier.fit(
-    x, labels, epochs=5 if args.quick else 20, batch_size=64, verbose=0
+    x,
+    labels,
+    epochs=5 if args.quick else 20,
+    batch_size=64,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress(final=False)],
 )
 probs = np.asarray(classifier(x_test))[:, 0]
 accuracy = float(np.mean((probs >= 0.5) == test_labels))

@@ -88,7 +88,8 @@ model.fit(
     labels,
     epochs=3 if args.quick else 5,
     batch_size=512,
-    verbose=2,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress()],
 )
 emb = keras.ops.convert_to_numpy(model.embeddings)
 specials = vocab[:5]

@@ -119,7 +119,14 @@ def train_accuracy(layer_cls, seq_len, n, epochs, units=16, seed=0):
     x, y = first_token_data(n, seq_len, seed)
     x_test, y_test = first_token_data(256, seq_len, seed + 1)
     model = classifier(layer_cls, units)
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
+    model.fit(
+        x,
+        y,
+        batch_size=64,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[refnn.tutorials.progress(final=False)],
+    )
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     return float(accuracy), model
 

@@ -102,6 +102,7 @@ for epoch in range(epochs):
         epochs=1,
         batch_size=64,
         verbose=0,
+        callbacks=[refnn.tutorials.progress(final=False)],
     )
     losses.append(history.history["loss"][-1])
     # A 100-example check per epoch; the full 300 at the end.

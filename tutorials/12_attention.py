@@ -168,7 +168,14 @@ model.compile(
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
 )
-model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=2)
+model.fit(
+    x_train,
+    y_train,
+    batch_size=64,
+    epochs=epochs,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress()],
+)
 probs, scores = model(x_test, return_attention_scores=True)
 accuracy = float(np.mean(np.argmax(probs, -1) == y_test))
 attention = np.asarray(keras.ops.mean(scores, axis=1))  # (B, T, T)

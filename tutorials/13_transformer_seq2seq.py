@@ -61,9 +61,21 @@ def train(model, x, y, test_src, test_tgt, epochs, translate, lr):
     )
     scores = []
     start = time.perf_counter()
-    for _ in range(epochs):
-        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    for epoch in range(epochs):
+        model.fit(
+            x,
+            y,
+            batch_size=64,
+            epochs=1,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
+        )
         scores.append(exact_match(translate(test_src), test_tgt))
+        print(
+            f"  {model.name} epoch {epoch + 1}/{epochs}: "
+            f"exact match {scores[-1]:.3f}",
+            flush=True,
+        )
     return scores, time.perf_counter() - start
 
 

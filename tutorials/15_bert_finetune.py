@@ -78,9 +78,15 @@ def pretrain(encoder, ids, epochs, seed=0):
             sample_weight=data["mask_weights"],
             batch_size=64,
             epochs=1,
-            verbose=2,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
         )
         history.append(h.history["accuracy"][-1])
+        print(
+            f"  pre-training epoch {epoch + 1}/{epochs}: masked-token "
+            f"accuracy {history[-1]:.3f}",
+            flush=True,
+        )
     return mlm, history
 
 
@@ -116,7 +122,7 @@ def fine_tune(model, x, y, epochs, freeze_epochs, vx, vy):
         validation_data=(vx, vy),
         batch_size=16,
         epochs=epochs,
-        callbacks=callbacks,
+        callbacks=callbacks + [refnn.tutorials.progress()],
         verbose=0,
     )
     return history.history["val_accuracy"]
