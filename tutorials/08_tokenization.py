@@ -95,6 +95,7 @@ tokenizer but no BPE trainer, so the merges come from Hugging Face
 A word never seen in training is split into known pieces instead of
 becoming `[UNK]`.
 """
+print(f"learning WordPiece and BPE vocabularies on {len(corpus)} sentences")
 word_piece = train_word_piece(corpus, 300)
 bpe = train_byte_pair(corpus, 261 + 300)
 rare = "the princesses visited tokyo"

@@ -93,6 +93,11 @@ model.compile(
 At test time there is no true previous character: the decoder feeds
 back its own arg-max (greedy decoding) until `[EOS]`.
 """
+print(
+    "training: the first step traces the model into a TensorFlow graph, "
+    "which takes a while on a CPU",
+    flush=True,
+)
 scores, losses = [], []
 start = time.perf_counter()
 for epoch in range(epochs):
@@ -153,6 +158,7 @@ all with core TensorFlow ops that stock TF Serving has.
 `teacher_forcing` returns the logits for given decoder inputs. The
 reload runs in a fresh process with plain TensorFlow.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(model, "11_seq2seq_dates", base_dir=args.savedmodels)
 print("exported to", path)
 if not args.quick:  # a fresh TensorFlow process costs a few seconds

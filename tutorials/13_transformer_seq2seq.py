@@ -61,6 +61,7 @@ def train(model, x, y, test_src, test_tgt, epochs, translate, lr):
     )
     scores = []
     start = time.perf_counter()
+    print(f"training {model.name} (the first step traces it)", flush=True)
     for epoch in range(epochs):
         model.fit(
             x,
@@ -178,6 +179,7 @@ assert np.array_equal(cached, recomputed), "cache must not change output"
 `serving_default` maps source ids to the greedy target ids (the cached
 loop runs inside the graph); `teacher_forcing` returns the logits.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(
     transformer, "13_transformer_dates", base_dir=args.savedmodels
 )

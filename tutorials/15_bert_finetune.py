@@ -195,6 +195,7 @@ plt.close(fig)
 The classifier's `serving_default` endpoint maps token ids to
 `probabilities` and `label`.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(
     pretrained, "15_bert_classifier", base_dir=args.savedmodels
 )
