@@ -795,8 +795,8 @@ def build_parser():
         "--batch-size",
         type=int,
         default=10000,
-        help="rows per model call; an input of several batches shows its "
-        "progress on stderr (default: 10000)",
+        help="rows per model call (default: 10000); an input of several "
+        "batches, or a file of 10 MB or more, shows its progress on stderr",
     )
     predict.set_defaults(func=_cmd_predict, validate=_validate_predict)
 
@@ -839,7 +839,8 @@ def main(argv=None):
     """Runs the CLI; returns the exit status (also used by the script).
 
     Arguments are parsed and validated before anything imports TensorFlow;
-    then refnn is imported with TensorFlow's start-up noise hidden.
+    then refnn is imported with TensorFlow's start-up noise hidden, except
+    for ``tutorials``, which needs no TensorFlow in this process.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
