@@ -5,9 +5,13 @@ serializable class), which takes seconds. This launcher loads
 ``refnn/cli.py`` on its own, without its package, so arguments are parsed
 and checked, and a usage error printed, before TensorFlow starts; the
 commands import refnn (and TensorFlow) once the arguments are valid.
+
+Scripts such as the tutorials start with `import_refnn`, which imports
+refnn the way the commands do: TensorFlow's start-up log lines hidden.
 """
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +25,25 @@ def _load_cli():
     module = importlib.util.module_from_spec(cli_spec)
     cli_spec.loader.exec_module(module)
     return module
+
+
+def import_refnn(verbose=None):
+    """Imports refnn (and TensorFlow) with TensorFlow's start-up lines hidden.
+
+    Call it before anything imports TensorFlow or Keras: the oneDNN notice,
+    "Could not find cuda drivers" and the other C++ log lines TensorFlow
+    writes while it starts are dropped, anything else written then still
+    shows (see `refnn.cli`).
+
+    Args:
+        verbose: show every line; `None` (the default) reads `--verbose`
+            in `sys.argv` or the environment variable `REFNN_VERBOSE=1`.
+    """
+    if verbose is None:
+        verbose = "--verbose" in sys.argv[1:] or os.environ.get(
+            "REFNN_VERBOSE", ""
+        ) not in ("", "0")
+    _load_cli()._import_refnn(verbose)
 
 
 def main(argv=None):

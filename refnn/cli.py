@@ -164,6 +164,10 @@ def _validate_evaluate(args):
     _check_positive("--batch-size", args.batch_size)
 
 
+def _validate_predict(args):
+    _check_positive("--batch-size", args.batch_size)
+
+
 def _validate_train(args):
     """Every check that needs no data: run before importing TensorFlow."""
     _check_positive("--epochs", args.epochs)
@@ -416,8 +420,17 @@ def _cmd_train(args):
 def _cmd_predict(args):
     from refnn.serving.local import predict
 
+    def progress(message):  # on stderr: stdout is the JSON answer
+        print(f"refnn predict: {message}", file=sys.stderr, flush=True)
+
     try:
-        response = predict(args.path, args.input, args.endpoint)
+        response = predict(
+            args.path,
+            args.input,
+            args.endpoint,
+            batch_size=args.batch_size,
+            progress=progress,
+        )
     except ValueError as e:
         raise CLIError(str(e)) from None
     print(json.dumps(response))
@@ -619,9 +632,28 @@ def _cmd_evaluate(args):
 # -- tutorials --------------------------------------------------------------
 
 
-def _cmd_tutorials(args):
-    from refnn import tutorials
+def _tutorials_module():
+    """`refnn.tutorials` (standard library only), without importing refnn.
 
+    Listing the tutorials and running them (each in its own process) needs
+    no TensorFlow here, so ``refnn tutorials`` loads that one file when the
+    package is not imported yet, as ``refnn_cli`` loads this one.
+    """
+    if "refnn" in sys.modules:
+        from refnn import tutorials
+
+        return tutorials
+    import importlib.util
+
+    path = Path(__file__).with_name("tutorials.py")
+    spec = importlib.util.spec_from_file_location("refnn_cli._tutorials", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cmd_tutorials(args):
+    tutorials = _tutorials_module()
     found = tutorials.list_tutorials()
     if not found:
         raise CLIError(
@@ -636,7 +668,7 @@ def _cmd_tutorials(args):
         selected = tutorials.select_tutorials(args.names or "all")
     except ValueError as e:
         raise CLIError(str(e)) from None
-    env = {}
+    env = {"REFNN_VERBOSE": "1"} if args.verbose else {}
     if args.out is not None:
         env["REFNN_OUTPUTS"] = str(args.out)
     if args.savedmodels is not None:
@@ -771,7 +803,14 @@ def build_parser():
         help="the signature to run (default: the JSON's signature_name, "
         "else serving_default)",
     )
-    predict.set_defaults(func=_cmd_predict)
+    predict.add_argument(
+        "--batch-size",
+        type=int,
+        default=10000,
+        help="rows per model call (default: 10000); an input of several "
+        "batches, or a file of 10 MB or more, shows its progress on stderr",
+    )
+    predict.set_defaults(func=_cmd_predict, validate=_validate_predict)
 
     export = sub.add_parser(
         "export",
@@ -803,7 +842,8 @@ def build_parser():
     tut.add_argument("--list", action="store_true")
     tut.add_argument("--out", type=Path, default=None, help="plots folder")
     tut.add_argument("--savedmodels", type=Path, default=None)
-    tut.set_defaults(func=_cmd_tutorials)
+    # Each tutorial runs in its own process: no TensorFlow needed here.
+    tut.set_defaults(func=_cmd_tutorials, tensorflow=False)
     return parser
 
 
@@ -811,14 +851,16 @@ def main(argv=None):
     """Runs the CLI; returns the exit status (also used by the script).
 
     Arguments are parsed and validated before anything imports TensorFlow;
-    then refnn is imported with TensorFlow's start-up noise hidden.
+    then refnn is imported with TensorFlow's start-up noise hidden, except
+    for ``tutorials``, which needs no TensorFlow in this process.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if hasattr(args, "validate"):
             args.validate(args)
-        _import_refnn(args.verbose)
+        if getattr(args, "tensorflow", True):
+            _import_refnn(args.verbose)
         return args.func(args)
     except CLIError as e:
         print(f"refnn {args.command}: error: {e}", file=sys.stderr)

@@ -51,6 +51,12 @@ def parse_args(name, argv=None, description=None):
         help="folder for plots (default: outputs/NAME)",
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up log lines (also REFNN_VERBOSE=1); "
+        "read by refnn_cli.import_refnn before TensorFlow starts",
+    )
+    parser.add_argument(
         "--savedmodels",
         type=Path,
         default=Path(os.environ.get("REFNN_SAVEDMODELS", "savedmodels")),
@@ -69,6 +75,74 @@ def output_dir(name, out=None):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def progress(every=2.0, prefix="  ", final=True):
+    """A Keras callback printing a line at least every `every` seconds.
+
+    ``fit(..., verbose=0, callbacks=[progress()])`` keeps a long fit from
+    being silent without one line per step: a line at the end of an epoch
+    when `every` seconds have passed since the last line (and after the
+    last epoch, unless `final` is false), and a line within an epoch that
+    runs longer than that. A short fit prints one line; each line holds the
+    epoch and its metrics.
+
+    Args:
+        every: seconds of silence before the next line.
+        prefix: text before each line (an indent by default).
+        final: print the last epoch's line even when it is not late; false
+            for a loop of one-epoch fits that prints its own line per epoch.
+
+    Returns:
+        A `keras.callbacks.Callback`.
+    """
+    import time
+
+    import keras
+
+    def metrics(logs):
+        shown = []
+        for k, v in (logs or {}).items():
+            try:
+                shown.append(f"{k} {float(v):.4g}")
+            except (TypeError, ValueError):
+                pass  # not a number
+        return ", ".join(shown)
+
+    class Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.last = time.perf_counter()
+            self.pending = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def _line(self, text):
+            print(prefix + text, flush=True)
+            self.last = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.perf_counter() - self.last >= every:
+                steps = self.params.get("steps")
+                of = f"/{steps}" if steps else ""
+                self._line(
+                    f"epoch {self.epoch + 1}/{self.params['epochs']}, "
+                    f"step {batch + 1}{of}: {metrics(logs)}"
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            epochs = self.params["epochs"]
+            self.pending = f"epoch {epoch + 1}/{epochs}: {metrics(logs)}"
+            if time.perf_counter() - self.last >= every:
+                self._line(self.pending)
+                self.pending = None
+
+        def on_train_end(self, logs=None):
+            if final and self.pending:  # the last epoch (or early stop's)
+                self._line(self.pending)
+                self.pending = None
+
+    return Progress()
 
 
 def report(model, dataset, metric, value, export=None, **extra):

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -287,6 +288,47 @@ def test_console_script_lists_tutorials():
     assert bad.returncode == 2 and "usage" in bad.stderr
 
 
+def test_tutorials_list_does_not_import_tensorflow():
+    # The console script's path: refnn_cli loads refnn/cli.py on its own.
+    code = (
+        "import sys, refnn_cli\n"
+        "status = refnn_cli.main(['tutorials', '--list'])\n"
+        "heavy = sorted({'tensorflow', 'keras', 'refnn'} & set(sys.modules))\n"
+        "print('IMPORTED', heavy, status)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "IMPORTED [] 0"
+    listed = [line.split()[0] for line in lines[:-1]]
+    assert listed == [p.stem for p in tutorials.list_tutorials()]
+    assert proc.stderr == ""
+
+
+def test_import_refnn_hides_start_up_lines_unless_verbose():
+    code = "import refnn_cli\nrefnn_cli.import_refnn()\nprint('ready')\n"
+    drop = ("REFNN_VERBOSE", "TF_ENABLE_ONEDNN_OPTS")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    quiet = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "ready\n"
+    assert "absl" not in quiet.stderr and "oneDNN" not in quiet.stderr
+    loud = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**env, "REFNN_VERBOSE": "1"},
+    )
+    assert loud.returncode == 0, loud.stderr
+    # TensorFlow's own start-up lines, shown as they come (this CPU build
+    # always writes the oneDNN notice).
+    assert "oneDNN custom operations are on" in loud.stderr
+
+
 def test_export_a_keras_file(tmp_path, capsys):
     import keras
 
@@ -323,6 +365,52 @@ def test_export_a_keras_file(tmp_path, capsys):
     )
     assert "already exists" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nope.keras")]) == 2
+
+
+def test_predict_shows_progress_on_a_file_of_several_batches(tmp_path, capsys):
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "tiny.keras")
+    sm = tmp_path / "sm"
+    assert (
+        main(["export", str(tmp_path / "tiny.keras"), "--savedmodels", str(sm)])
+        == 0
+    )
+    capsys.readouterr()
+    x = np.random.default_rng(0).normal(size=(2000, 3)).astype("float32")
+    np.save(tmp_path / "rows.npy", x)
+    argv = [
+        "predict",
+        str(sm / "tiny" / "1"),
+        "--input",
+        str(tmp_path / "rows.npy"),
+    ]
+    assert main(argv + ["--batch-size", "500"]) == 0
+    out, err = capsys.readouterr()
+    progress = [line for line in err.splitlines() if "rows" in line]
+    assert progress == [
+        f"refnn predict: rows {n}/2000" for n in (500, 1000, 1500, 2000)
+    ]
+    assert "refnn predict: formatting the response" in err
+    fn = tf.saved_model.load(str(sm / "tiny" / "1")).signatures[
+        "serving_default"
+    ]
+    expected = fn(features=tf.constant(x))["outputs"].numpy()
+    np.testing.assert_allclose(
+        np.array(json.loads(out)["predictions"]), expected, atol=1e-6
+    )
+    # One batch (the default size): no progress lines, the same answer.
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    np.testing.assert_allclose(
+        np.array(json.loads(out)["predictions"]), expected, atol=1e-6
+    )
+    assert main(argv + ["--batch-size", "0"]) == 2
+    assert "--batch-size must be a positive integer, got 0" in (
+        capsys.readouterr().err
+    )
 
 
 def test_tutorials_hide_tensorflow_start_up_lines(

@@ -38,3 +38,42 @@ def test_tutorial_script_quick_run(tmp_path):
     assert savedmodels.resolve() in export.resolve().parents
     assert f"plots written to {out}" in row["output"]
     assert f"exported to {export}" in row["output"]
+
+
+def test_progress_callback_lines(capsys):
+    import keras
+    import numpy as np
+
+    x = np.zeros((8, 2), "float32")
+    y = np.zeros((8, 1), "float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    # Every step and every epoch is "late": a line for each.
+    model.fit(
+        x,
+        y,
+        batch_size=4,
+        epochs=2,
+        verbose=0,
+        callbacks=[tutorials.progress(every=0)],
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "  epoch 1/2, step 1/2",
+        "  epoch 1/2, step 2/2",
+        "  epoch 1/2",
+        "  epoch 2/2, step 1/2",
+        "  epoch 2/2, step 2/2",
+        "  epoch 2/2",
+    ]
+    assert all("loss 0" in line for line in lines)  # zero targets, weights
+    # A fast fit: one line, after the last epoch.
+    model.fit(
+        x,
+        y,
+        batch_size=4,
+        epochs=3,
+        verbose=0,
+        callbacks=[tutorials.progress(every=3600)],
+    )
+    assert capsys.readouterr().out == "  epoch 3/3: loss 0\n"

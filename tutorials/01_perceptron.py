@@ -5,10 +5,11 @@ Description: Train a perceptron with the seed's rule on separable blobs, draw
 Seed section: 002 "Perceptron Algorithm" (both), "Gradient Descent".
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -119,7 +120,7 @@ history = model.fit(
     y,
     batch_size=1,
     epochs=20,
-    callbacks=[StopWhenNoMistakes()],
+    callbacks=[StopWhenNoMistakes(), refnn.tutorials.progress(final=False)],
     verbose=0,
 )
 mistakes = history.history["mistakes"]

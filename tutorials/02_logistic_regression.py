@@ -8,10 +8,11 @@ Seed section: 002 "Sigmoid Functions", "Log-Loss Error Function",
     "Logistic Regression Algorithm", "Multi-Class Classification and Softmax".
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -147,7 +148,12 @@ model.kernel.assign([[-1.0], [1.0]])
 model.bias.assign([1.0])
 recorder = RecordLines()
 history = model.fit(
-    x, y, batch_size=16, epochs=epochs, callbacks=[recorder], verbose=0
+    x,
+    y,
+    batch_size=16,
+    epochs=epochs,
+    callbacks=[recorder, refnn.tutorials.progress(final=False)],
+    verbose=0,
 )
 log_loss = history.history["loss"]
 accuracy_2d = history.history["accuracy"][-1]
@@ -164,7 +170,12 @@ contributes a little, not only the misclassified ones.
 
 perceptron = Perceptron(learning_rate=0.1, record_boundaries=False)
 p_history = perceptron.fit(
-    x, y.astype("float32"), batch_size=1, epochs=epochs, verbose=0
+    x,
+    y.astype("float32"),
+    batch_size=1,
+    epochs=epochs,
+    callbacks=[refnn.tutorials.progress(final=False)],
+    verbose=0,
 )
 mistakes = p_history.history["mistakes"]
 print("perceptron mistakes per epoch:", [int(m) for m in mistakes])
@@ -219,7 +230,8 @@ softmax_model.fit(
     y_train,
     batch_size=32,
     epochs=3 if args.quick else 10,
-    verbose=2,
+    callbacks=[refnn.tutorials.progress()],
+    verbose=0,
 )
 result = softmax_model.evaluate(x_test, y_test, verbose=0, return_dict=True)
 test_accuracy = float(result["accuracy"])

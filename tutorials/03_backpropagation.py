@@ -28,10 +28,11 @@ and with the sigmoid f′ = f(1 − f), so every δ reuses the forward values.
 optimizer.
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -185,7 +186,12 @@ def train_xor(steps):
     )
     model.compile(optimizer=keras.optimizers.Adam(0.05), jit_compile=True)
     model.fit(
-        dataset, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0
+        dataset,
+        steps_per_epoch=steps,
+        epochs=1,
+        shuffle=False,
+        callbacks=[refnn.tutorials.progress(final=False)],
+        verbose=0,
     )
     predicted = (np.asarray(model.predict(XOR_X, verbose=0)) > 0.5).astype(int)
     accuracy = float(np.mean(predicted == XOR_Y))
@@ -259,7 +265,12 @@ def train_digits(epochs, quick):
         metrics=["sparse_categorical_accuracy"],
     )
     history = model.fit(
-        train, validation_data=test, epochs=epochs, shuffle=False, verbose=2
+        train,
+        validation_data=test,
+        epochs=epochs,
+        shuffle=False,
+        callbacks=[refnn.tutorials.progress()],
+        verbose=0,
     )
     accuracy = model.evaluate(test, verbose=0, return_dict=True)[
         "sparse_categorical_accuracy"

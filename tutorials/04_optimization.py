@@ -16,10 +16,11 @@ Seed section: 002 "Batch Gradient Descent", "Stochastic Gradient Descent",
 Everything runs offline on scikit-learn's bundled 8×8 digits.
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import time  # noqa: E402
 
@@ -95,7 +96,11 @@ def compare_modes(x, y, epochs):
         ds = gradient_descent_dataset(x, y, mode, batch_size=32, seed=0)
         clock = EpochClock()
         history = model.fit(
-            ds, epochs=epochs, verbose=0, callbacks=[clock], shuffle=False
+            ds,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[clock, refnn.tutorials.progress(final=False)],
+            shuffle=False,
         )
         loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
         steps = updates_per_epoch(len(x), mode, 32)
@@ -164,9 +169,9 @@ def train_with_decay(x, y, epochs):
     history = model.fit(
         ds,
         epochs=epochs,
-        verbose=2,
+        verbose=0,
         shuffle=False,
-        callbacks=[LearningRateLogger()],
+        callbacks=[LearningRateLogger(), refnn.tutorials.progress()],
     )
     steps = updates_per_epoch(len(x), "minibatch", 32)
     expected = [0.2 / np.sqrt(steps * (e + 1) + 1) for e in range(epochs)]
@@ -266,7 +271,10 @@ decayed, logged_ok = train_with_decay(x, y, epochs=2 if args.quick else 4)
 
 print("== Momentum ==")
 diff = check_weighted_sum()
-paths = {"plain GD": descend(0.0), "momentum β=0.9": descend(0.9)}
+paths = {}
+for label, beta in (("plain GD", 0.0), ("momentum β=0.9", 0.9)):
+    paths[label] = descend(beta)  # 300 eager steps: a few seconds
+    print(f"  {label}: {len(paths[label]) - 1} steps done", flush=True)
 plot_momentum(paths, args.out / "momentum.png")
 plain_end, momentum_end = paths["plain GD"][-1], paths["momentum β=0.9"][-1]
 print(f"plain GD ends at x={plain_end:.3f}, momentum at x={momentum_end:.3f}")

@@ -16,10 +16,11 @@ A deliberately over-sized network (256 hidden units) on only 200 training
 digits overfits quickly; 600 other digits serve as validation data.
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -84,7 +85,7 @@ def early_stopping(data, epochs):
         epochs=epochs,
         batch_size=32,
         verbose=0,
-        callbacks=[stop],
+        callbacks=[stop, refnn.tutorials.progress(final=False)],
     )
     restored = model.evaluate(x_val, y_val, verbose=0, return_dict=True)
     print(
@@ -139,7 +140,14 @@ def compare_regularizers(data, epochs):
         # Plain SGD: Adam rescales every step to about its learning rate,
         # which blurs the difference between the two penalties' pulls.
         model = build(**kwargs, optimizer=keras.optimizers.SGD(0.2))
-        model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+        model.fit(
+            x,
+            y,
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
+        )
         kernel = model.layers[0].kernel.numpy()
         val = model.evaluate(x_val, y_val, verbose=0, return_dict=True)
         table[name] = {
@@ -207,6 +215,7 @@ def restarts(n, steps):
         epochs=1,
         batch_size=4,
         shuffle=False,
+        callbacks=[refnn.tutorials.progress(final=False)],
     )
     print(f"{'run':>4}{'seed':>6}{'val MSE':>10}")
     for r in runs:

@@ -15,10 +15,11 @@ Seed section: 002 "Backpropagation" (the sigmoid's maximum derivative is
 ## Setup
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -106,7 +107,12 @@ def train_three(x, y, epochs):
         model = build(activation)
         probe = GradientNormLogger(x[:256], y[:256])
         history = model.fit(
-            x, y, epochs=epochs, batch_size=32, verbose=0, callbacks=[probe]
+            x,
+            y,
+            epochs=epochs,
+            batch_size=32,
+            verbose=0,
+            callbacks=[probe, refnn.tutorials.progress(final=False)],
         )
         initial = list(probe.initial.values())
         results[activation] = {

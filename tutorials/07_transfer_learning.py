@@ -18,10 +18,11 @@ the first layer learns low-level features (strokes), the second higher-level
 ones, the head maps them to classes.
 """
 
-import os  # noqa: E402
+import refnn_cli  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -54,7 +55,14 @@ def pretrain(x, y, epochs):
         name="source",
     )
     compile_(model, 0.01)
-    model.fit(x, y, epochs=epochs, batch_size=32, verbose=2)
+    model.fit(
+        x,
+        y,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[refnn.tutorials.progress()],
+    )
     return model
 
 

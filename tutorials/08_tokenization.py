@@ -9,10 +9,11 @@ Seed section: 002 "Understanding Tokenization in NLP" (word, character,
     involved, limitations).
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -94,6 +95,7 @@ tokenizer but no BPE trainer, so the merges come from Hugging Face
 A word never seen in training is split into known pieces instead of
 becoming `[UNK]`.
 """
+print(f"learning WordPiece and BPE vocabularies on {len(corpus)} sentences")
 word_piece = train_word_piece(corpus, 300)
 bpe = train_byte_pair(corpus, 261 + 300)
 rare = "the princesses visited tokyo"
@@ -145,7 +147,12 @@ assert np.array_equal(x[:, columns], np.asarray(tv(texts))), (
 classifier = LogisticRegression(num_classes=2)
 classifier.compile(keras.optimizers.Adam(0.05), metrics=["accuracy"])
 classifier.fit(
-    x, labels, epochs=5 if args.quick else 20, batch_size=64, verbose=0
+    x,
+    labels,
+    epochs=5 if args.quick else 20,
+    batch_size=64,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress(final=False)],
 )
 probs = np.asarray(classifier(x_test))[:, 0]
 accuracy = float(np.mean((probs >= 0.5) == test_labels))

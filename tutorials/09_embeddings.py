@@ -10,10 +10,11 @@ Seed section: 002 "Understanding Embedding Vectors in Machine Learning"
     calculations).
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -87,7 +88,8 @@ model.fit(
     labels,
     epochs=3 if args.quick else 5,
     batch_size=512,
-    verbose=2,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress()],
 )
 emb = keras.ops.convert_to_numpy(model.embeddings)
 specials = vocab[:5]

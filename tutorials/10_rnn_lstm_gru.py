@@ -8,10 +8,11 @@ Seed section: 002 "Challenges with RNNs" (diminishing gradient problem),
     "1. Recurrent Neural Networks (RNN)" (Simple RNN, LSTM, GRU).
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -118,7 +119,14 @@ def train_accuracy(layer_cls, seq_len, n, epochs, units=16, seed=0):
     x, y = first_token_data(n, seq_len, seed)
     x_test, y_test = first_token_data(256, seq_len, seed + 1)
     model = classifier(layer_cls, units)
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
+    model.fit(
+        x,
+        y,
+        batch_size=64,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[refnn.tutorials.progress(final=False)],
+    )
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     return float(accuracy), model
 

@@ -9,10 +9,11 @@ Seed section: 002 "How RNNs Work" ("Many-to-Many RNN": processes an input
     translation), "1. Recurrent Neural Networks (RNN)" (GRU).
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import time  # noqa: E402
 
@@ -92,6 +93,11 @@ model.compile(
 At test time there is no true previous character: the decoder feeds
 back its own arg-max (greedy decoding) until `[EOS]`.
 """
+print(
+    "training: the first step traces the model into a TensorFlow graph, "
+    "which takes a while on a CPU",
+    flush=True,
+)
 scores, losses = [], []
 start = time.perf_counter()
 for epoch in range(epochs):
@@ -101,6 +107,7 @@ for epoch in range(epochs):
         epochs=1,
         batch_size=64,
         verbose=0,
+        callbacks=[refnn.tutorials.progress(final=False)],
     )
     losses.append(history.history["loss"][-1])
     # A 100-example check per epoch; the full 300 at the end.
@@ -151,6 +158,7 @@ all with core TensorFlow ops that stock TF Serving has.
 `teacher_forcing` returns the logits for given decoder inputs. The
 reload runs in a fresh process with plain TensorFlow.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(model, "11_seq2seq_dates", base_dir=args.savedmodels)
 print("exported to", path)
 if not args.quick:  # a fresh TensorFlow process costs a few seconds

@@ -31,11 +31,13 @@ order-blind (permuting the keys permutes nothing in a weighted average),
 which is why the model adds learned position embeddings.
 """
 
-import os  # noqa: E402
 import re  # noqa: E402
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import refnn_cli  # noqa: E402
+
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -166,7 +168,14 @@ model.compile(
     loss="sparse_categorical_crossentropy",
     metrics=["accuracy"],
 )
-model.fit(x_train, y_train, batch_size=64, epochs=epochs, verbose=2)
+model.fit(
+    x_train,
+    y_train,
+    batch_size=64,
+    epochs=epochs,
+    verbose=0,
+    callbacks=[refnn.tutorials.progress()],
+)
 probs, scores = model(x_test, return_attention_scores=True)
 accuracy = float(np.mean(np.argmax(probs, -1) == y_test))
 attention = np.asarray(keras.ops.mean(scores, axis=1))  # (B, T, T)

@@ -8,10 +8,11 @@ Seed section: 002 "Transformer Architecture" (Core Components: encoder,
     Applications: machine translation; RNNs vs Transformers).
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import time  # noqa: E402
 
@@ -60,9 +61,22 @@ def train(model, x, y, test_src, test_tgt, epochs, translate, lr):
     )
     scores = []
     start = time.perf_counter()
-    for _ in range(epochs):
-        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+    print(f"training {model.name} (the first step traces it)", flush=True)
+    for epoch in range(epochs):
+        model.fit(
+            x,
+            y,
+            batch_size=64,
+            epochs=1,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
+        )
         scores.append(exact_match(translate(test_src), test_tgt))
+        print(
+            f"  {model.name} epoch {epoch + 1}/{epochs}: "
+            f"exact match {scores[-1]:.3f}",
+            flush=True,
+        )
     return scores, time.perf_counter() - start
 
 
@@ -165,6 +179,7 @@ assert np.array_equal(cached, recomputed), "cache must not change output"
 `serving_default` maps source ids to the greedy target ids (the cached
 loop runs inside the graph); `teacher_forcing` returns the logits.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(
     transformer, "13_transformer_dates", base_dir=args.savedmodels
 )

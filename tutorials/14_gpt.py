@@ -8,10 +8,11 @@ Seed section: 002 "Transformer Architecture" (Architecture Variants: GPT),
     Window".
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import math  # noqa: E402
 import time  # noqa: E402

@@ -8,10 +8,11 @@ Seed section: 002 "Transformer Architecture" (Architecture Variants: BERT,
     bidirectional encoder, masked language modeling), "Transfer Learning".
 """
 
-import os
+import refnn_cli
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# refnn and TensorFlow start here, TensorFlow's start-up log lines hidden
+# (`--verbose` or REFNN_VERBOSE=1 shows them).
+refnn_cli.import_refnn()
 
 import keras  # noqa: E402
 import matplotlib  # noqa: E402
@@ -77,9 +78,15 @@ def pretrain(encoder, ids, epochs, seed=0):
             sample_weight=data["mask_weights"],
             batch_size=64,
             epochs=1,
-            verbose=2,
+            verbose=0,
+            callbacks=[refnn.tutorials.progress(final=False)],
         )
         history.append(h.history["accuracy"][-1])
+        print(
+            f"  pre-training epoch {epoch + 1}/{epochs}: masked-token "
+            f"accuracy {history[-1]:.3f}",
+            flush=True,
+        )
     return mlm, history
 
 
@@ -115,7 +122,7 @@ def fine_tune(model, x, y, epochs, freeze_epochs, vx, vy):
         validation_data=(vx, vy),
         batch_size=16,
         epochs=epochs,
-        callbacks=callbacks,
+        callbacks=callbacks + [refnn.tutorials.progress()],
         verbose=0,
     )
     return history.history["val_accuracy"]
@@ -188,6 +195,7 @@ plt.close(fig)
 The classifier's `serving_default` endpoint maps token ids to
 `probabilities` and `label`.
 """
+print("exporting: tracing the serving signatures takes a while", flush=True)
 path = export_savedmodel(
     pretrained, "15_bert_classifier", base_dir=args.savedmodels
 )

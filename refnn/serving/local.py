@@ -17,6 +17,9 @@ import numpy as np
 from refnn.serving import contract
 from refnn.serving.errors import ServingError
 
+# An input file this large takes seconds to read and parse: say so first.
+LARGE_INPUT_BYTES = 10_000_000
+
 
 def load_export(path):
     """A loaded `Servable` for ``NAME/VERSION`` (or ``NAME``: its newest)."""
@@ -163,7 +166,33 @@ def read_json(path):
     return {"instances": payload} if isinstance(payload, list) else payload
 
 
-def predict(export_path, input_path, endpoint=None):
+def _run_in_batches(sig, inputs, batch_size, progress):
+    """``sig(inputs)``, `batch_size` rows at a time when the rows allow it.
+
+    Inputs and outputs must all share their first (batch) dimension; a
+    signature whose first chunk's outputs do not is run on the whole input
+    at once. `progress(done, total)` is called after every chunk.
+    """
+    sizes = {np.shape(a)[0] if np.ndim(a) else None for a in inputs.values()}
+    total = sizes.pop() if len(sizes) == 1 else None
+    if not batch_size or total is None or total <= batch_size:
+        return sig(inputs)
+    chunks = []
+    for start in range(0, total, batch_size):
+        part = {k: a[start : start + batch_size] for k, a in inputs.items()}
+        out = sig(part)
+        rows = len(next(iter(part.values())))
+        if any(np.ndim(v) == 0 or len(v) != rows for v in out.values()):
+            return sig(inputs)  # outputs without a batch dimension
+        chunks.append(out)
+        if progress is not None:
+            progress(min(start + batch_size, total), total)
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def predict(
+    export_path, input_path, endpoint=None, batch_size=None, progress=None
+):
     """Runs one request; returns the TF Serving-style response dict.
 
     Args:
@@ -171,6 +200,12 @@ def predict(export_path, input_path, endpoint=None):
         input_path: a ``.npy``, ``.npz`` or ``.json`` file.
         endpoint: the signature; default: the JSON's ``signature_name`` or
             ``serving_default``.
+        batch_size: rows per call of the signature (``None``: all at once);
+            the answer is the same either way.
+        progress: ``progress(message)``, told of each step that takes
+            a while: reading and parsing a file of `LARGE_INPUT_BYTES` or
+            more, and, when the rows make more than one batch, each batch
+            done (``"rows 2048/200000"``) and the formatting of the answer.
 
     Returns:
         ``{"predictions": ...}`` for rows (a JSON list, ``"instances"`` or
@@ -200,6 +235,7 @@ def predict(export_path, input_path, endpoint=None):
     """
     from refnn.serving.service import check_inputs
 
+    note = progress or (lambda message: None)
     servable = load_export(export_path)
 
     def signature(name):
@@ -211,8 +247,14 @@ def predict(export_path, input_path, endpoint=None):
         return servable.signatures[name]
 
     try:
-        if Path(input_path).suffix.lower() == ".json":
+        path = Path(input_path)
+        large = path.is_file() and path.stat().st_size >= LARGE_INPUT_BYTES
+        if large:
+            note(f"reading {path} ({path.stat().st_size / 1e6:.0f} MB)")
+        if path.suffix.lower() == ".json":
             payload = read_json(input_path)
+            if large:
+                note("parsing the JSON request")
             if isinstance(payload, dict) and endpoint:
                 named = payload.get("signature_name")
                 if named and named != endpoint:
@@ -230,6 +272,15 @@ def predict(export_path, input_path, endpoint=None):
             sig = signature(endpoint or contract.DEFAULT_SIGNATURE)
             inputs, row_form = read_arrays(input_path, sig.inputs)
         check_inputs(sig, inputs)
-        return contract.format_predict(sig(inputs), row_form)
+        batches = []  # progress after each batch, when there are several
+
+        def batch_done(done, total):
+            batches.append(done)
+            note(f"rows {done}/{total}")
+
+        outputs = _run_in_batches(sig, inputs, batch_size, batch_done)
+        if large or len(batches) > 1:
+            note("formatting the response")
+        return contract.format_predict(outputs, row_form)
     except ServingError as e:
         raise ValueError(e.message) from None
