@@ -321,6 +321,8 @@ class GPT(ModelMixin, keras.Model):
                 maxval=1.0,
                 seed=seed,
             )
+        if not self.built:  # the decode loop reads weights a call creates
+            self(ops.convert_to_tensor(prompt[:, :1], "int32"))
         fn = self._get_generate_function(
             float(temperature), top_k, bool(use_cache), bool(jit_compile)
         )

@@ -119,6 +119,16 @@ def test_generate_greedy_equals_recompute():
     np.testing.assert_array_equal(out[:, :4], prompt)
 
 
+def test_generate_on_a_model_never_called():
+    config = dict(vocabulary_size=VOCAB, max_length=8, hidden_dim=8)
+    fresh = GPT(num_layers=1, num_heads=2, intermediate_dim=8, **config)
+    prompt = _ids(2, 3, seed=5)
+    out = fresh.generate(prompt, 4, temperature=0.0)
+    assert out.shape == (2, 7)
+    np.testing.assert_array_equal(out[:, :3], prompt)
+    assert out.min() >= 0 and out.max() < VOCAB
+
+
 def test_generate_sampling_seeded_and_top_k():
     model = _model()
     prompt = _ids(3, 3, seed=4)
