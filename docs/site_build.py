@@ -234,21 +234,45 @@ def cached_run(path):
     return run
 
 
-def execute_all(force=False):
-    """Executes every tutorial notebook whose cached run is stale."""
-    runs = []
-    for path in tutorial_paths():
+def execute_all(force=False, jobs=2):
+    """Executes every tutorial notebook whose cached run is stale.
+
+    `jobs` notebooks run at once, each in its own kernel process (the
+    tutorials' quick runs are independent: each writes under its own
+    `build/tutorials/NN_topic/`).
+    """
+    import concurrent.futures
+
+    paths = tutorial_paths()
+    runs = {}
+    stale = []
+    for path in paths:
         run = None if force else cached_run(path)
         if run is None:
-            print(f"executing {path.name} (quick mode) ...", flush=True)
-            run = execute_tutorial(path)
-            if run["error"]:
-                raise SystemExit(f"{path.name} failed:\n{run['error']}")
-            print(f"  {run['seconds']:.0f} s", flush=True)
+            stale.append(path)
         else:
             print(f"{path.name}: cached quick run ({run['seconds']:.0f} s)")
-        runs.append(run)
-    return runs
+            runs[path] = run
+    if stale:
+        print(
+            f"executing {len(stale)} notebooks in quick mode, {jobs} at a "
+            "time ...",
+            flush=True,
+        )
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
+        futures = {pool.submit(execute_tutorial, p): p for p in stale}
+        for done, future in enumerate(
+            concurrent.futures.as_completed(futures), 1
+        ):
+            path, run = futures[future], future.result()
+            if run["error"]:
+                raise SystemExit(f"{path.name} failed:\n{run['error']}")
+            print(
+                f"  [{done}/{len(stale)}] {path.name}: {run['seconds']:.0f} s",
+                flush=True,
+            )
+            runs[path] = run
+    return [runs[p] for p in paths]
 
 
 # -- pages ------------------------------------------------------------------
@@ -434,12 +458,18 @@ def main(argv=None):
     parser.add_argument(
         "--force", action="store_true", help="re-run every notebook"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="notebooks run at once (default 2)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     paths = write_notebooks()
     print(f"{len(paths)} notebooks in {NOTEBOOKS.relative_to(REPO)}/")
     if args.step in ("execute", "site"):
-        execute_all(force=args.force)
+        execute_all(force=args.force, jobs=args.jobs)
     if args.step in ("pages", "site"):
         write_tutorial_pages()
         write_api_pages()

@@ -430,8 +430,8 @@ def load_savedmodel(path):
     >>> base_dir = tempfile.mkdtemp()
     >>> _ = export_savedmodel(model, "sum", base_dir=base_dir)
     >>> loaded = load_savedmodel(f"{base_dir}/sum")  # its highest version
-    >>> out = loaded.signatures["serving_default"](
-    ...     features=np.array([[1.0, 2.0, 3.0]], "float32"))
+    >>> serve = loaded.signatures["serving_default"]
+    >>> out = serve(features=np.array([[1.0, 2.0, 3.0]], "float32"))
     >>> out["outputs"].numpy().tolist()  # 1 + 2 + 3
     [[6.0]]
     >>> shutil.rmtree(base_dir)

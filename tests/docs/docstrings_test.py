@@ -93,3 +93,30 @@ def test_modules_carry_examples(name):
         f"{name}: only {len(with_examples)} docstrings with examples, "
         f"expected at least {MIN_EXAMPLES[name]}: {with_examples}"
     )
+
+
+def test_doctest_blocks_render_as_code_on_the_api_pages():
+    import griffe_doctest
+
+    text = (
+        "Example:\n\n>>> x = 1\n... + 1\n>>> x\n2\n\nAfter.\n\n"
+        "```python\n>>> kept\n```"
+    )
+    assert griffe_doctest.fence_doctests(text).split("\n") == [
+        "Example:",
+        "",
+        "```pycon",
+        ">>> x = 1",
+        "... + 1",
+        ">>> x",
+        "2",
+        "```",
+        "",
+        "After.",
+        "",
+        "```python",
+        ">>> kept",
+        "```",
+    ]
+    indented = griffe_doctest.fence_doctests("Args:\n    >>> 1\n    1")
+    assert indented == "Args:\n    ```pycon\n    >>> 1\n    1\n    ```"
