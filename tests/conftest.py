@@ -21,14 +21,18 @@ def pytest_xdist_make_scheduler(config, log):
     """`pytest -n 2`: each test file runs whole on one worker process.
 
     A file's module fixtures (a trained model, a running server, a built
-    site) are then made once, and tests/docs/ is one unit: the site test
-    reuses the tutorial runs that the notebook test caches.
+    site) are then made once. Two folders are one unit each: tests/docs/
+    (the site test reuses the tutorial runs the notebook test caches) and
+    tests/serving/ (its session fixtures export every model once).
     """
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid):
             path = nodeid.split("::", 1)[0]
-            return "tests/docs" if path.startswith("tests/docs/") else path
+            for folder in ("tests/docs/", "tests/serving/"):
+                if path.startswith(folder):
+                    return folder
+            return path
 
     return ByFile(config, log)
