@@ -45,7 +45,8 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n $(TEST_WORKERS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not serial"
+	$(PY) -m pytest -m serial
 	# Training at scale: the model tests that train, save and reload every
 	# model, and the layers' compatibility tests, run again under the JAX
 	# backend (TensorFlow-only ones skip).

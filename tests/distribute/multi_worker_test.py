@@ -17,6 +17,10 @@ sys.path.insert(0, HERE)
 
 pytestmark = [
     pytest.mark.large,
+    # Run alone by `make test` (after the parallel run): with the CPU
+    # oversubscribed (three busy loops on 2 cores) one 2-worker run in two
+    # ended 0.019 away from the 1-process run; the cause is not found yet.
+    pytest.mark.serial,
     pytest.mark.skipif(
         keras.backend.backend() != "tensorflow",
         reason="tf.distribute strategies exist only on the TensorFlow backend",
@@ -26,11 +30,20 @@ SCRIPT = os.path.join(HERE, "multi_worker_run.py")
 TOTAL_STEPS = 12  # 48 rows / global batch 8, 2 epochs
 
 
-def _reference(names):
-    import multi_worker_run
-    import tensorflow as tf
-
-    return multi_worker_run.run(names, tf.distribute.get_strategy())
+def _reference(tmp_path, names):
+    """The same training on one replica, in a fresh process like the
+    workers (not in this test process, whose earlier tests may have left
+    state behind)."""
+    out = tmp_path / "single.npz"
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+    env.pop("TF_CONFIG", None)
+    args = [sys.executable, SCRIPT, str(out), "--single"]
+    subprocess.run(
+        [*args, "--models", ",".join(names)], env=env, check=True, timeout=400
+    )
+    with np.load(out) as single:
+        assert int(single["replicas"]) == 1
+        return dict(single)
 
 
 def _assert_weights_equal(got, expected, name):
@@ -83,7 +96,7 @@ def test_two_workers_equal_one_process(tmp_path):
         [sys.executable, SCRIPT, str(out)], 2, timeout=400, env=env
     )
     assert code == 0
-    expected = _reference(["mlp", "gpt"])
+    expected = _reference(tmp_path, ["mlp", "gpt"])
     with np.load(out) as got:
         assert int(got["replicas"]) == 2
         for name in ("mlp", "gpt"):
@@ -115,7 +128,7 @@ def test_killed_worker_resumes_from_its_checkpoints(tmp_path):
     assert codes[1] == -signal.SIGKILL
     assert not out.exists()  # the first run did not finish
     assert _wait(_workers(args), timeout=400) == [0, 0]
-    expected = _reference(["mlp"])
+    expected = _reference(tmp_path, ["mlp"])
     with np.load(out) as got:
         assert 3 < int(got["mlp/first_step"]) < TOTAL_STEPS  # resumed
         assert int(got["mlp/last_step"]) == TOTAL_STEPS
