@@ -329,7 +329,8 @@ def test_import_refnn_hides_start_up_lines_unless_verbose():
     assert "oneDNN custom operations are on" in loud.stderr
 
 
-def test_export_a_keras_file(tmp_path, capsys):
+def _export_tiny(tmp_path):
+    """A 3 -> 2 Dense model saved as tiny.keras and exported by the CLI."""
     import keras
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
@@ -339,6 +340,11 @@ def test_export_a_keras_file(tmp_path, capsys):
         main(["export", str(tmp_path / "tiny.keras"), "--savedmodels", str(sm)])
         == 0
     )
+    return model, sm
+
+
+def test_export_a_keras_file(tmp_path, capsys):
+    model, sm = _export_tiny(tmp_path)
     assert "tiny/1" in capsys.readouterr().out
     x = np.ones((2, 3), "float32")
     fn = tf.saved_model.load(str(sm / "tiny" / "1")).signatures[
@@ -368,15 +374,7 @@ def test_export_a_keras_file(tmp_path, capsys):
 
 
 def test_predict_shows_progress_on_a_file_of_several_batches(tmp_path, capsys):
-    import keras
-
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.save(tmp_path / "tiny.keras")
-    sm = tmp_path / "sm"
-    assert (
-        main(["export", str(tmp_path / "tiny.keras"), "--savedmodels", str(sm)])
-        == 0
-    )
+    model, sm = _export_tiny(tmp_path)
     capsys.readouterr()
     x = np.random.default_rng(0).normal(size=(2000, 3)).astype("float32")
     np.save(tmp_path / "rows.npy", x)
